@@ -1,0 +1,50 @@
+"""/v2/apps handlers: parse, apply the model rules, persist, render."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import ids, models
+from ..datastore import AppFilter
+from .http import context, no_content, read_json, render, store
+from .paging import Paging
+
+
+async def create_app(request: Request) -> Response:
+    data = await read_json(request)
+    app = models.app_from_create(data, app_id=ids.new_id(), now=models.utc_now())
+    created = await store(request, context(request).datastore.create_app, app)
+    return render(created.to_json())
+
+
+async def get_app(request: Request) -> Response:
+    app = await store(request, context(request).datastore.get_app, request.path_params["app_id"])
+    return render(app.to_json())
+
+
+async def update_app(request: Request) -> Response:
+    app_id = request.path_params["app_id"]
+    data = await read_json(request)
+    ds = context(request).datastore
+    current = await store(request, ds.get_app, app_id)
+    updated = models.app_from_update(current, data, path_id=app_id, now=models.utc_now())
+    if updated != current:
+        updated = await store(request, ds.update_app, updated)
+    return render(updated.to_json())
+
+
+async def delete_app(request: Request) -> Response:
+    await store(request, context(request).datastore.delete_app, request.path_params["app_id"])
+    return no_content()
+
+
+async def list_apps(request: Request) -> Response:
+    paging = Paging(request)
+    flt = AppFilter(name=request.query_params.get("name") or None)
+    apps = await store(
+        request,
+        lambda: context(request).datastore.list_apps(flt, after=paging.after, limit=paging.limit),
+    )
+    last = (apps[-1].name, apps[-1].id) if apps else None
+    return render(paging.page([a.to_json() for a in apps], last))

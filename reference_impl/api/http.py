@@ -1,0 +1,131 @@
+"""Request parsing, JSON rendering, and the one place that turns errors into ``Error`` bodies."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..config import Settings
+from ..datastore import Datastore
+from ..errors import BadRequest, FnError, InvalidJSON, MethodNotAllowed, PathNotFound, RequestTooLarge
+
+log = logging.getLogger("reference_impl.api")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every handler needs: the settings and the datastore."""
+
+    settings: Settings
+    datastore: Datastore
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+async def store(request: Request, method: Callable[..., T], *args: Any) -> T:
+    """Call a datastore method, off the event loop when the backend blocks on the network."""
+    if context(request).datastore.blocking:
+        return await anyio.to_thread.run_sync(method, *args)
+    return method(*args)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON; every failure is a 4xx, never a 5xx."""
+    limit = context(request).settings.max_request_size
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if limit and len(body) > limit:
+            raise RequestTooLarge(f"Content-Length too large for this server, > max {limit}")
+    if not body.strip():
+        raise InvalidJSON("Invalid JSON: the request body is empty")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidJSON(f"Invalid JSON: {_short(exc)}") from None
+    _check_strings(data)
+    return data
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def _check_strings(value: Any, depth: int = 0) -> None:
+    """Refuse text that no datastore can hold: NUL characters and lone surrogates."""
+    if depth > 64:
+        raise InvalidJSON("Invalid JSON: nested too deeply")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest("Invalid JSON: strings must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("Invalid JSON: strings must be valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, depth + 1)
+            _check_strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, depth + 1)
+
+
+def render(content: Any, *, status: int = 200) -> Response:
+    return JSONResponse(content, status_code=status)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def error_response(error: FnError) -> Response:
+    return JSONResponse({"message": error.message}, status_code=error.status, headers=error.headers)
+
+
+async def handle_fn_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FnError)
+    return error_response(exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's routing errors (unknown path, wrong method) as JSON ``Error`` bodies."""
+    assert isinstance(exc, HTTPException)
+    target = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        error: FnError = PathNotFound(f"Path not found: {target}")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"Method not allowed: {target}")
+    else:
+        error = FnError(exc.detail)
+        error.status = exc.status_code
+    response = error_response(error)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(FnError())
+
+
+def public_base(request: Request) -> str:
+    """Base of endpoint annotations: FN_PUBLIC_LB_URL, else the scheme and Host of the request."""
+    configured = context(request).settings.public_lb_url
+    if configured:
+        return configured
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    return f"{request.url.scheme}://{host}"

@@ -1,0 +1,79 @@
+"""Composition root: Settings → Datastore → routes → the ASGI application."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from .api import routes_for
+from .api.http import (
+    Context,
+    error_response,
+    handle_fn_error,
+    handle_http_exception,
+    handle_unexpected,
+)
+from .config import Settings
+from .datastore import Datastore, open_datastore
+from .errors import FnError, RequestTooLarge
+from .metrics import Metrics, MetricsMiddleware
+
+log = logging.getLogger("reference_impl")
+
+
+class RequestSizeLimit:
+    """FN_MAX_REQUEST_SIZE on every route: a declared Content-Length over it is a 413."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self.limit:
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    error = RequestTooLarge(
+                        f"Content-Length too large for this server, {int(value)} > max {self.limit}"
+                    )
+                    await error_response(error)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, datastore: Datastore | None = None) -> Starlette:
+    """Build the server. The datastore is opened here unless one is given, and closed at exit."""
+    settings = settings or Settings.from_env()
+    store = datastore or open_datastore(
+        settings.db_url, extra_annotations=settings.datastore_annotations
+    )
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = Starlette(
+        routes=routes_for(settings),
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(RequestSizeLimit, limit=settings.max_request_size),
+        ],
+        exception_handlers={
+            FnError: handle_fn_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.ctx = Context(settings=settings, datastore=store)
+    app.state.metrics = metrics
+    return app

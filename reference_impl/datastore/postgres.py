@@ -1,0 +1,112 @@
+"""PostgreSQL backend (psycopg 3): a small pool of connections, one transaction per write."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..errors import ConfigError
+from ._migrate import migrate
+from .sql import APP_NAME, FN_NAME, PARENT, TRIGGER_NAME, TRIGGER_SOURCE, Row, SqlDatastore
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+except ImportError:  # pragma: no cover - the postgres extra is not installed
+    psycopg = None  # type: ignore[assignment]
+
+_CONSTRAINTS = {
+    "apps_name_key": APP_NAME,
+    "fns_name_key": FN_NAME,
+    "triggers_name_key": TRIGGER_NAME,
+    "triggers_source_key": TRIGGER_SOURCE,
+}
+_MIGRATION_LOCK = 0x666E2D6D  # advisory lock id: one migrating server at a time
+
+
+class _Cursor:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = self._conn.execute(sql.replace("?", "%s"), params)
+        return cur.fetchall() if cur.description else []
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self._conn.execute(sql.replace("?", "%s"), params).rowcount)
+
+
+class PostgresDialect:
+    blocking = True
+
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
+        if psycopg is None:
+            raise ConfigError("FN_DB_URL is postgres but psycopg is missing: install fn-conformance[postgres]")
+        self.integrity_errors: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
+        self._url = url
+        self._pool: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._size = pool_size
+        self._made = 0
+        self._lock = threading.Lock()
+        with self.transaction(write=True) as db:
+            db.run(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            migrate(db, "postgres")
+
+    def _connect(self) -> Any:
+        try:
+            return psycopg.connect(self._url, autocommit=True)
+        except psycopg.Error as exc:
+            raise ConfigError(f"cannot connect to FN_DB_URL: {exc}") from exc
+
+    def _acquire(self) -> Any:
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._made < self._size
+            if grow:
+                self._made += 1
+        if not grow:
+            return self._pool.get(timeout=30)
+        try:
+            return self._connect()
+        except BaseException:
+            with self._lock:
+                self._made -= 1
+            raise
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[_Cursor]:
+        conn = self._acquire()
+        healthy = True
+        try:
+            with conn.transaction():
+                yield _Cursor(conn)
+        except psycopg.OperationalError:
+            healthy = False
+            raise
+        finally:
+            if healthy and not conn.closed:
+                self._pool.put(conn)
+            else:
+                conn.close()
+                with self._lock:
+                    self._made -= 1
+
+    def constraint(self, exc: BaseException) -> str | None:
+        if isinstance(exc, pg_errors.ForeignKeyViolation):
+            return PARENT
+        name = getattr(getattr(exc, "diag", None), "constraint_name", None)
+        return _CONSTRAINTS.get(name or "")
+
+    def close(self) -> None:
+        while not self._pool.empty():
+            self._pool.get_nowait().close()
+
+
+def open_postgres(url: str) -> SqlDatastore:
+    return SqlDatastore(PostgresDialect(url))

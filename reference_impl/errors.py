@@ -1,0 +1,127 @@
+"""The error catalogue of the reference server.
+
+Every error a client can see is a subclass of :class:`FnError` with its HTTP status and message
+as class attributes. One exception handler in ``api/http.py`` turns them into the swagger
+``Error`` body ``{"message": ...}``; no other code builds error JSON.
+"""
+
+from __future__ import annotations
+
+
+class FnError(Exception):
+    """Root of every error the server reports to a client."""
+
+    status: int = 500
+    message: str = "internal server error"
+    headers: dict[str, str] = {}
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class BadRequest(FnError):
+    status = 400
+    message = "Bad request"
+
+
+class InvalidJSON(BadRequest):
+    message = "Invalid JSON"
+
+
+class InvalidCursor(BadRequest):
+    message = "Invalid cursor"
+
+
+class NotFound(FnError):
+    status = 404
+    message = "Not found"
+
+
+class AppNotFound(NotFound):
+    message = "App not found"
+
+
+class FnNotFound(NotFound):
+    message = "Fn not found"
+
+
+class TriggerNotFound(NotFound):
+    message = "Trigger not found"
+
+
+class PathNotFound(NotFound):
+    message = "Path not found"
+
+
+class MethodNotAllowed(FnError):
+    status = 405
+    message = "Method not allowed"
+
+
+class Conflict(FnError):
+    status = 409
+    message = "Conflict"
+
+
+class AppAlreadyExists(Conflict):
+    message = "App already exists"
+
+
+class FnAlreadyExists(Conflict):
+    message = "Fn with specified name already exists"
+
+
+class TriggerAlreadyExists(Conflict):
+    message = "Trigger already exists"
+
+
+class TriggerSourceExists(Conflict):
+    message = "Trigger with the same type and source exists on this app"
+
+
+class AppNameImmutable(Conflict):
+    message = "Could not update - name is immutable"
+
+
+class RequestTooLarge(FnError):
+    status = 413
+    message = "Content-Length too large for this server"
+
+
+class UnsupportedMediaType(FnError):
+    status = 415
+    message = "Unsupported media type"
+
+
+class ConfigError(Exception):
+    """The server's own configuration is invalid (raised at start, never sent to a client)."""
+
+
+class DatastoreError(Exception):
+    """A datastore failed in a way that is not the client's fault."""
+
+
+__all__ = [
+    "AppAlreadyExists",
+    "AppNameImmutable",
+    "AppNotFound",
+    "BadRequest",
+    "ConfigError",
+    "Conflict",
+    "DatastoreError",
+    "FnAlreadyExists",
+    "FnError",
+    "FnNotFound",
+    "InvalidCursor",
+    "InvalidJSON",
+    "MethodNotAllowed",
+    "NotFound",
+    "PathNotFound",
+    "RequestTooLarge",
+    "TriggerAlreadyExists",
+    "TriggerNotFound",
+    "TriggerSourceExists",
+    "UnsupportedMediaType",
+]
