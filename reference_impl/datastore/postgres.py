@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DatastoreError
 from ._migrate import migrate
 from .sql import APP_NAME, FN_NAME, PARENT, TRIGGER_NAME, TRIGGER_SOURCE, Row, SqlDatastore
 
@@ -25,6 +26,8 @@ _CONSTRAINTS = {
     "triggers_source_key": TRIGGER_SOURCE,
 }
 _MIGRATION_LOCK = 0x666E2D6D  # advisory lock id: one migrating server at a time
+_ACQUIRE_TIMEOUT = 30.0  # seconds to wait for a free connection
+_ACQUIRE_POLL = 0.05  # how often a waiter re-checks whether it may open a new connection
 
 
 class _Cursor:
@@ -44,12 +47,15 @@ class PostgresDialect:
 
     def __init__(self, url: str, *, pool_size: int = 4) -> None:
         if psycopg is None:
-            raise ConfigError("FN_DB_URL is postgres but psycopg is missing: install fn-conformance[postgres]")
+            raise ConfigError(
+                "FN_DB_URL is postgres but psycopg is missing: install fn-conformance[postgres]"
+            )
         self.integrity_errors: tuple[type[BaseException], ...] = (psycopg.IntegrityError,)
         self._url = url
         self._pool: queue.LifoQueue[Any] = queue.LifoQueue()
         self._size = pool_size
         self._made = 0
+        self._closed = False
         self._lock = threading.Lock()
         with self.transaction(write=True) as db:
             db.run(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
@@ -62,22 +68,35 @@ class PostgresDialect:
             raise ConfigError(f"cannot connect to FN_DB_URL: {exc}") from exc
 
     def _acquire(self) -> Any:
-        try:
-            return self._pool.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            grow = self._made < self._size
-            if grow:
-                self._made += 1
-        if not grow:
-            return self._pool.get(timeout=30)
-        try:
-            return self._connect()
-        except BaseException:
+        """A pooled connection, or a new one while the pool is below its size.
+
+        A waiter polls rather than blocking on the queue alone: a broken connection is
+        discarded without being returned, and the room it frees must let a waiter connect.
+        """
+        deadline = time.monotonic() + _ACQUIRE_TIMEOUT
+        while True:
+            try:
+                return self._pool.get_nowait()
+            except queue.Empty:
+                pass
             with self._lock:
-                self._made -= 1
-            raise
+                grow = self._made < self._size
+                if grow:
+                    self._made += 1
+            if grow:
+                try:
+                    return self._connect()
+                except BaseException:
+                    with self._lock:
+                        self._made -= 1
+                    raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DatastoreError(f"no free database connection within {_ACQUIRE_TIMEOUT:g} s")
+            try:
+                return self._pool.get(timeout=min(remaining, _ACQUIRE_POLL))
+            except queue.Empty:
+                continue
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[_Cursor]:
@@ -90,12 +109,14 @@ class PostgresDialect:
             healthy = False
             raise
         finally:
-            if healthy and not conn.closed:
-                self._pool.put(conn)
-            else:
-                conn.close()
-                with self._lock:
+            with self._lock:  # against close(): a connection is either drained or closed
+                keep = healthy and not conn.closed and not self._closed
+                if keep:
+                    self._pool.put(conn)
+                else:
                     self._made -= 1
+            if not keep:
+                conn.close()
 
     def constraint(self, exc: BaseException) -> str | None:
         if isinstance(exc, pg_errors.ForeignKeyViolation):
@@ -104,8 +125,14 @@ class PostgresDialect:
         return _CONSTRAINTS.get(name or "")
 
     def close(self) -> None:
-        while not self._pool.empty():
-            self._pool.get_nowait().close()
+        """Close idle connections now; those in use close when their transaction ends."""
+        idle = []
+        with self._lock:
+            self._closed = True
+            while not self._pool.empty():
+                idle.append(self._pool.get_nowait())
+        for conn in idle:
+            conn.close()
 
 
 def open_postgres(url: str) -> SqlDatastore:

@@ -1,0 +1,113 @@
+"""Start and stop a reference server in a child process, on a free loopback port.
+
+The suite talks to any target over HTTP only; when no target is given it starts the embedded
+reference server this way (``python -m reference_impl``), so it never imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from .errors import TargetUnavailable
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LocalServer:
+    """A reference server child process; a context manager that always stops it.
+
+    ``env`` is added to the child's environment (FN_* settings). Without ``FN_DB_URL`` the
+    server gets a fresh SQLite file in a temporary directory removed at stop.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        module: str = "reference_impl",
+        args: tuple[str, ...] = (),
+        startup_timeout: float = 20.0,
+    ) -> None:
+        self._extra = dict(env or {})
+        self._module = module
+        self._args = args
+        self._timeout = startup_timeout
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: Path | None = None
+        self.port = 0
+        self.url = ""
+
+    def start(self) -> LocalServer:
+        self._tmp = tempfile.TemporaryDirectory(prefix="fn-reference-")
+        self.port = int(self._extra.get("FN_PORT") or free_port())
+        env = {**os.environ, "FN_LOG_LEVEL": "error", **self._extra, "FN_PORT": str(self.port)}
+        env.setdefault("FN_DB_URL", f"sqlite3://{self._tmp.name}/data/fn.db")
+        env["FN_BIND_ADDRESS"] = "127.0.0.1"
+        self._log = Path(self._tmp.name) / "server.log"
+        with open(self._log, "wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", self._module, *self._args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise TargetUnavailable(f"reference server exited at start:\n{self.log_text()}")
+            try:
+                if requests.get(self.url + "/version", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise TargetUnavailable(f"reference server did not answer within {self._timeout}s")
+
+    def log_text(self) -> str:
+        return self._log.read_text(errors="replace") if self._log and self._log.exists() else ""
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        self._proc = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,146 @@
+"""Generic checks run on every response, by the hand-written tests and by the schema area.
+
+A check is a plain function ``(observed) -> None`` registered by name with ``@check``; it
+passes by returning and fails by raising :class:`ConformanceFailure` naming its requirement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from .errors import InvalidConfig
+from .failures import ConformanceFailure
+from .recorder import Exchange
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a check looks at: the request line and the response, transport-independent."""
+
+    method: str
+    path: str
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    exchange: Exchange | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def is_management(self) -> bool:
+        return self.path.startswith("/v2/")
+
+
+CheckFn = Callable[[Observed], None]
+
+
+class Registry:
+    """Checks by name; a name can be registered once."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, CheckFn] = {}
+
+    def register(self, fn: CheckFn) -> CheckFn:
+        if fn.__name__ in self._checks:
+            raise InvalidConfig(f"check {fn.__name__!r} is registered twice")
+        self._checks[fn.__name__] = fn
+        return fn
+
+    def get(self, names: list[str]) -> list[CheckFn]:
+        unknown = [n for n in names if n not in self._checks]
+        if unknown:
+            raise InvalidConfig(f"unknown checks: {', '.join(unknown)}")
+        return [self._checks[n] for n in names]
+
+    def __iter__(self) -> Iterator[CheckFn]:
+        return iter(self._checks.values())
+
+    def names(self) -> list[str]:
+        return list(self._checks)
+
+
+REGISTRY = Registry()
+check = REGISTRY.register
+
+
+def _fail(req: str, title: str, message: str, observed: Observed) -> ConformanceFailure:
+    return ConformanceFailure(title, message, requirement_id=req, exchange=observed.exchange)
+
+
+@check
+def no_server_error(observed: Observed) -> None:
+    if observed.status >= 500:
+        raise _fail(
+            "FN-ERR-005",
+            "Server error for a client request",
+            f"Received: {observed.status}\nExpected: a 2xx or 4xx answer",
+            observed,
+        )
+
+
+@check
+def error_is_one_json_document(observed: Observed) -> None:
+    if observed.status < 400 or observed.method == "HEAD":
+        return
+    text = observed.body.decode("utf-8", errors="replace")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise _fail(
+            "FN-ERR-003",
+            "Error body is not exactly one JSON document",
+            f"Received: {text[:300]!r}\nExpected: one JSON object {{\"message\": ...}}",
+            observed,
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("message"), str):
+        raise _fail(
+            "FN-ERR-003",
+            "Error body lacks a string 'message'",
+            f"Received: {text[:300]!r}\nExpected: {{\"message\": <string>}}",
+            observed,
+        )
+
+
+@check
+def error_is_json_typed(observed: Observed) -> None:
+    if observed.status < 400 or observed.method == "HEAD":
+        return
+    if not observed.content_type.lower().startswith("application/json"):
+        raise _fail(
+            "FN-ERR-004",
+            "Error response is not typed application/json",
+            f"Received: Content-Type {observed.content_type or '(none)'}\n"
+            "Expected: application/json",
+            observed,
+        )
+
+
+@check
+def success_is_json_typed(observed: Observed) -> None:
+    if not observed.is_management or not 200 <= observed.status < 300 or observed.status == 204:
+        return
+    if observed.method == "HEAD":
+        return
+    if not observed.content_type.lower().startswith("application/json"):
+        raise _fail(
+            "FN-ERR-007",
+            "Successful response is not typed application/json",
+            f"Received: Content-Type {observed.content_type or '(none)'}\n"
+            "Expected: application/json",
+            observed,
+        )
+
+
+DEFAULT_CHECKS = tuple(REGISTRY.names())
+
+
+def run_checks(observed: Observed, names: tuple[str, ...] = DEFAULT_CHECKS) -> None:
+    for fn in REGISTRY.get(list(names)):
+        fn(observed)
+
+
+__all__ = ["DEFAULT_CHECKS", "REGISTRY", "Observed", "Registry", "check", "run_checks"]

@@ -1,0 +1,199 @@
+"""A typed HTTP client for Fn targets; its methods are the swagger operationIds in snake_case.
+
+Every exchange is recorded (redacted) as evidence, counted against the request budget, and run
+through the generic checks (no 5xx, errors as one JSON document, JSON content types) unless the
+caller opts out with ``check=False``.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from .checks import DEFAULT_CHECKS, Observed, run_checks
+from .errors import ConformanceError, TargetUnavailable
+from .recorder import Exchange, Recorder
+
+_ABSENT: Any = object()
+
+
+class BudgetExhausted(ConformanceError):
+    """The run sent as many requests as its budget allows."""
+
+
+class Budget:
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def spend(self) -> None:
+        with self._lock:
+            self.used += 1
+            if self.limit is not None and self.used > self.limit:
+                raise BudgetExhausted(f"request budget of {self.limit} requests is used up")
+
+
+class FnClient:
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        invoke_url: str | None = None,
+        headers: dict[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        timeout: float = 10.0,
+        recorder: Recorder | None = None,
+        budget: Budget | None = None,
+        checks: tuple[str, ...] = DEFAULT_CHECKS,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.invoke_url = (invoke_url or api_url).rstrip("/")
+        self.timeout = timeout
+        self.recorder = recorder or Recorder()
+        self.budget = budget or Budget(None)
+        self.checks = checks
+        self._secrets = secrets
+        self._session = requests.Session()
+        self._session.headers.update(headers or {})
+        #: Called as ``observer(method, path, response)`` after every exchange (the ledger).
+        self.observers: list[Callable[[str, str, requests.Response], None]] = []
+
+    def unchecked(self) -> FnClient:
+        """The same client without generic checks (for cleanup and probes)."""
+        clone = FnClient.__new__(FnClient)
+        clone.__dict__.update(self.__dict__)
+        clone.checks = ()
+        return clone
+
+    # -- transport -------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _ABSENT,
+        data: bytes | str | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        base: str | None = None,
+        check: bool = True,
+    ) -> requests.Response:
+        """Send one request; ``json`` may be any JSON value, including ``None`` (sent as null)."""
+        send_headers = dict(headers or {})
+        if json is not _ABSENT:
+            data = jsonlib.dumps(json)
+            send_headers.setdefault("Content-Type", "application/json")
+        url = (base or self.api_url) + path
+        self.budget.spend()
+        try:
+            response = self._session.request(
+                method, url, data=data, params=params, headers=send_headers,
+                timeout=self.timeout, allow_redirects=False,
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            exchange = Exchange(method, url, {}, str(data or "")[:2000], error=str(exc))
+            self.recorder.add(exchange)
+            raise TargetUnavailable(f"{method} {url}: {exc}") from exc
+        exchange = Exchange.from_response(response, self._secrets)
+        self.recorder.add(exchange)
+        response.exchange = exchange  # type: ignore[attr-defined]
+        for observer in self.observers:
+            observer(method, path, response)
+        if check and self.checks:
+            run_checks(observe(response, exchange), self.checks)
+        return response
+
+    # -- apps ------------------------------------------------------------------------------
+
+    def create_app(self, body: Any, **kw: Any) -> requests.Response:
+        return self.request("POST", "/v2/apps", json=body, **kw)
+
+    def get_app(self, app_id: str, **kw: Any) -> requests.Response:
+        return self.request("GET", f"/v2/apps/{_seg(app_id)}", **kw)
+
+    def update_app(self, app_id: str, body: Any, **kw: Any) -> requests.Response:
+        return self.request("PUT", f"/v2/apps/{_seg(app_id)}", json=body, **kw)
+
+    def delete_app(self, app_id: str, **kw: Any) -> requests.Response:
+        return self.request("DELETE", f"/v2/apps/{_seg(app_id)}", **kw)
+
+    def list_apps(self, check: bool = True, **params: Any) -> requests.Response:
+        return self.request("GET", "/v2/apps", params=params, check=check)
+
+    # -- fns -------------------------------------------------------------------------------
+
+    def create_fn(self, body: Any, **kw: Any) -> requests.Response:
+        return self.request("POST", "/v2/fns", json=body, **kw)
+
+    def get_fn(self, fn_id: str, **kw: Any) -> requests.Response:
+        return self.request("GET", f"/v2/fns/{_seg(fn_id)}", **kw)
+
+    def update_fn(self, fn_id: str, body: Any, **kw: Any) -> requests.Response:
+        return self.request("PUT", f"/v2/fns/{_seg(fn_id)}", json=body, **kw)
+
+    def delete_fn(self, fn_id: str, **kw: Any) -> requests.Response:
+        return self.request("DELETE", f"/v2/fns/{_seg(fn_id)}", **kw)
+
+    def list_fns(self, check: bool = True, **params: Any) -> requests.Response:
+        return self.request("GET", "/v2/fns", params=params, check=check)
+
+    # -- triggers --------------------------------------------------------------------------
+
+    def create_trigger(self, body: Any, **kw: Any) -> requests.Response:
+        return self.request("POST", "/v2/triggers", json=body, **kw)
+
+    def get_trigger(self, trigger_id: str, **kw: Any) -> requests.Response:
+        return self.request("GET", f"/v2/triggers/{_seg(trigger_id)}", **kw)
+
+    def update_trigger(self, trigger_id: str, body: Any, **kw: Any) -> requests.Response:
+        return self.request("PUT", f"/v2/triggers/{_seg(trigger_id)}", json=body, **kw)
+
+    def delete_trigger(self, trigger_id: str, **kw: Any) -> requests.Response:
+        return self.request("DELETE", f"/v2/triggers/{_seg(trigger_id)}", **kw)
+
+    def list_triggers(self, check: bool = True, **params: Any) -> requests.Response:
+        return self.request("GET", "/v2/triggers", params=params, check=check)
+
+    def get_trigger_by_source(
+        self, app_id: str, type_: str, source: str, **kw: Any
+    ) -> requests.Response:
+        """The runner API; ``source`` is the stored source with its leading '/'."""
+        path = f"/v2/runner/apps/{_seg(app_id)}/triggerBySource/{_seg(type_)}/{quote(source)}"
+        return self.request("GET", path, **kw)
+
+    # -- service ---------------------------------------------------------------------------
+
+    def get_root(self, **kw: Any) -> requests.Response:
+        return self.request("GET", "/", **kw)
+
+    def get_version(self, **kw: Any) -> requests.Response:
+        return self.request("GET", "/version", **kw)
+
+    def get_metrics(self, **kw: Any) -> requests.Response:
+        return self.request("GET", "/metrics", **kw)
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+def observe(response: requests.Response, exchange: Exchange | None = None) -> Observed:
+    request = response.request
+    return Observed(
+        method=request.method or "",
+        path=urlsplit(request.url or "").path,
+        status=response.status_code,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        body=response.content,
+        exchange=exchange,
+    )
+
+
+__all__ = ["Budget", "BudgetExhausted", "FnClient", "observe"]

@@ -1,0 +1,36 @@
+"""Hypothesis effort profiles for the suite: dev (quick), ci (default), thorough."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+
+_COMMON = {
+    "deadline": None,  # the target's latency is not the code under test
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+    "database": None,  # replaying examples from an earlier target would mislead
+    "derandomize": False,
+}
+
+settings.register_profile("fn-conformance-dev", max_examples=5, stateful_step_count=10, **_COMMON)
+settings.register_profile("fn-conformance-ci", max_examples=20, stateful_step_count=25, **_COMMON)
+settings.register_profile(
+    "fn-conformance-thorough",
+    max_examples=200,
+    stateful_step_count=60,
+    phases=list(Phase),
+    **_COMMON,
+)
+
+
+def load_profile(effort: str) -> None:
+    settings.load_profile(f"fn-conformance-{effort}")
+
+
+def examples(effort_scale: int) -> int:
+    """Scale a per-test example count by the loaded profile (for tests that need fewer)."""
+    return max(1, min(effort_scale, settings.default.max_examples))
