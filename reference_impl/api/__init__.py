@@ -1,64 +1,93 @@
-"""The route table: every path and method the reference serves, named by operationId."""
+"""The route table: every operation the reference serves, as data, named by operationId.
+
+Operations on one path share a starlette Route that dispatches on the method, so an unserved
+method on a known path is a 405 whose ``Allow`` header lists every method of that path.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ..config import Settings
 from . import apps, fns, hybrid, invoke, status, triggers
 
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+Endpoint = Callable[[Request], Awaitable[Response]]
+TRIGGER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 
-def management_routes() -> list[Route]:
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    endpoint: Endpoint
+    operation_id: str
+    invoke: bool = False  # served only by nodes that invoke functions
+
+
+def _trigger_operations(path: str, base_id: str) -> list[Operation]:
     return [
-        Route("/", status.root, methods=["GET"], name="getRoot"),
-        Route("/version", status.version, methods=["GET"], name="getVersion"),
-        Route("/metrics", status.metrics, methods=["GET"], name="getMetrics"),
-        Route("/v2/apps", apps.list_apps, methods=["GET"], name="listApps"),
-        Route("/v2/apps", apps.create_app, methods=["POST"], name="createApp"),
-        Route("/v2/apps/{app_id}", apps.get_app, methods=["GET"], name="getApp"),
-        Route("/v2/apps/{app_id}", apps.update_app, methods=["PUT"], name="updateApp"),
-        Route("/v2/apps/{app_id}", apps.delete_app, methods=["DELETE"], name="deleteApp"),
-        Route("/v2/fns", fns.list_fns, methods=["GET"], name="listFns"),
-        Route("/v2/fns", fns.create_fn, methods=["POST"], name="createFn"),
-        Route("/v2/fns/{fn_id}", fns.get_fn, methods=["GET"], name="getFn"),
-        Route("/v2/fns/{fn_id}", fns.update_fn, methods=["PUT"], name="updateFn"),
-        Route("/v2/fns/{fn_id}", fns.delete_fn, methods=["DELETE"], name="deleteFn"),
-        Route("/v2/triggers", triggers.list_triggers, methods=["GET"], name="listTriggers"),
-        Route("/v2/triggers", triggers.create_trigger, methods=["POST"], name="createTrigger"),
-        Route("/v2/triggers/{trigger_id}", triggers.get_trigger, methods=["GET"], name="getTrigger"),
-        Route(
-            "/v2/triggers/{trigger_id}", triggers.update_trigger, methods=["PUT"],
-            name="updateTrigger",
-        ),  # fmt: skip
-        Route(
-            "/v2/triggers/{trigger_id}", triggers.delete_trigger, methods=["DELETE"],
-            name="deleteTrigger",
-        ),  # fmt: skip
-        Route(
-            "/v2/runner/apps/{app_id}/triggerBySource/{trigger_type}/{source:path}",
-            hybrid.get_trigger_by_source, methods=["GET"], name="getTriggerBySource",
-        ),  # fmt: skip
+        Operation(m, path, invoke.invoke_http_trigger,
+                  base_id if m == "GET" else base_id + m.capitalize(), invoke=True)  # fmt: skip
+        for m in TRIGGER_METHODS
     ]
 
 
-def invoke_routes() -> list[Route]:
-    return [
-        Route("/invoke/{fn_id}", invoke.invoke_fn, methods=["POST"], name="invokeFn"),
-        Route("/t/{app_name}", invoke.invoke_http_trigger, methods=ALL_METHODS, name="invokeHttpTrigger"),
-        Route(
-            "/t/{app_name}/{source:path}", invoke.invoke_http_trigger, methods=ALL_METHODS,
-            name="invokeHttpTriggerSource",
-        ),  # fmt: skip
-    ]
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("GET", "/", status.root, "getRoot"),
+    Operation("GET", "/version", status.version, "getVersion"),
+    Operation("GET", "/metrics", status.metrics, "getMetrics"),
+    Operation("GET", "/v2/apps", apps.list_apps, "listApps"),
+    Operation("POST", "/v2/apps", apps.create_app, "createApp"),
+    Operation("GET", "/v2/apps/{app_id}", apps.get_app, "getApp"),
+    Operation("PUT", "/v2/apps/{app_id}", apps.update_app, "updateApp"),
+    Operation("DELETE", "/v2/apps/{app_id}", apps.delete_app, "deleteApp"),
+    Operation("GET", "/v2/fns", fns.list_fns, "listFns"),
+    Operation("POST", "/v2/fns", fns.create_fn, "createFn"),
+    Operation("GET", "/v2/fns/{fn_id}", fns.get_fn, "getFn"),
+    Operation("PUT", "/v2/fns/{fn_id}", fns.update_fn, "updateFn"),
+    Operation("DELETE", "/v2/fns/{fn_id}", fns.delete_fn, "deleteFn"),
+    Operation("GET", "/v2/triggers", triggers.list_triggers, "listTriggers"),
+    Operation("POST", "/v2/triggers", triggers.create_trigger, "createTrigger"),
+    Operation("GET", "/v2/triggers/{trigger_id}", triggers.get_trigger, "getTrigger"),
+    Operation("PUT", "/v2/triggers/{trigger_id}", triggers.update_trigger, "updateTrigger"),
+    Operation("DELETE", "/v2/triggers/{trigger_id}", triggers.delete_trigger, "deleteTrigger"),
+    Operation(
+        "GET",
+        "/v2/runner/apps/{app_id}/triggerBySource/{trigger_type}/{source:path}",
+        hybrid.get_trigger_by_source,
+        "getTriggerBySource",
+    ),
+    Operation("POST", "/invoke/{fn_id}", invoke.invoke_fn, "invokeFn", invoke=True),
+    *_trigger_operations("/t/{app_name}", "invokeHttpTrigger"),
+    *_trigger_operations("/t/{app_name}/{source:path}", "invokeHttpTriggerSource"),
+)
+
+
+def operations_for(settings: Settings) -> list[Operation]:
+    return [op for op in OPERATIONS if settings.serves_invoke or not op.invoke]
+
+
+def _dispatcher(by_method: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request) -> Response:
+        endpoint = by_method.get(request.method) or by_method["GET"]  # HEAD falls back to GET
+        return await endpoint(request)
+
+    return dispatch
 
 
 def routes_for(settings: Settings) -> list[Route]:
-    table = management_routes()
-    if settings.serves_invoke:
-        table += invoke_routes()
-    return table
+    grouped: dict[str, dict[str, Endpoint]] = {}
+    for op in operations_for(settings):
+        grouped.setdefault(op.path, {})[op.method] = op.endpoint
+    return [
+        Route(path, _dispatcher(by_method), methods=list(by_method))
+        for path, by_method in grouped.items()
+    ]
 
 
-__all__ = ["routes_for"]
+__all__ = ["OPERATIONS", "Operation", "operations_for", "routes_for"]
