@@ -20,7 +20,7 @@ import pytest
 from . import config as confmod
 from ._server import LocalServer
 from .client import Budget, FnClient
-from .errors import CatalogueError, ConformanceError
+from .errors import ConformanceError
 from .failures import SKIP_PREFIXES, ConformanceFailure, Outcome
 from .recorder import Recorder
 from .requirements import load as load_catalogue
@@ -191,9 +191,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in items:
         ids = _requirements_of(item)
         if not ids:
-            raise CatalogueError(f"{item.nodeid} declares no requirement (@pytest.mark.requirement)")
-        for req_id in ids:
-            catalogue[req_id]  # raises for an unknown ID
+            raise pytest.UsageError(f"{item.nodeid} declares no requirement (@pytest.mark.requirement)")
+        unknown = [req_id for req_id in ids if req_id not in catalogue]
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid} names unknown requirements: {', '.join(unknown)}")
         if not set(ids) & in_profile:
             dropped.append(item)
             continue
@@ -206,7 +207,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         covered = {req_id for item in items for req_id in _requirements_of(item)}
         missing = [r.id for r in catalogue.requirements.values() if r.is_must and r.id not in covered]
         if missing:
-            raise CatalogueError(f"MUST requirements without a test: {', '.join(sorted(missing))}")
+            raise pytest.UsageError(f"MUST requirements without a test: {', '.join(sorted(missing))}")
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

@@ -30,6 +30,7 @@ def main() -> int:
         log_level=_LEVELS[settings.log_level],
         access_log=settings.log_level == "debug",
         server_header=False,
+        proxy_headers=False,
     )
     return 0
 

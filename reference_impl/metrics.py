@@ -16,6 +16,7 @@ Scope = dict[str, Any]
 
 class Metrics:
     def __init__(self) -> None:
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "fn_api_request_count", "API requests received", ["path", "method"],
@@ -31,9 +32,17 @@ class Metrics:
         )  # fmt: skip
 
     def observe(self, *, path: str, method: str, status: int, millis: float) -> None:
-        self.requests.labels(path, method).inc()
-        self.responses.labels(path, method, str(status)).inc()
-        self.latency.labels(path, method).observe(millis)
+        key = (path, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(path, method),
+                self.responses.labels(path, method, str(status)),
+                self.latency.labels(path, method),
+            )
+        children[0].inc()
+        children[1].inc()
+        children[2].observe(millis)
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio.to_thread
+import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -84,8 +85,18 @@ def _check_strings(value: Any, depth: int = 0) -> None:
             _check_strings(item, depth + 1)
 
 
+class FastJSONResponse(JSONResponse):
+    """JSON rendered by orjson; falls back to the standard encoder for integers beyond 64 bits."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            return super().render(content)
+
+
 def render(content: Any, *, status: int = 200) -> Response:
-    return JSONResponse(content, status_code=status)
+    return FastJSONResponse(content, status_code=status)
 
 
 def no_content() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -56,15 +57,19 @@ class Dialect(Protocol):
 
 
 def _dump(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False) if value else "{}"
+
+
+def _load(text: str) -> dict[str, Any]:
+    return json.loads(text) if text != "{}" else {}
 
 
 def _app(row: Row) -> App:
     return App(
         id=row[0],
         name=row[1],
-        config=json.loads(row[2]),
-        annotations=json.loads(row[3]),
+        config=_load(row[2]),
+        annotations=_load(row[3]),
         syslog_url=row[4],
         shape=row[5],
         created_at=row[6],
@@ -81,8 +86,8 @@ def _fn(row: Row) -> Fn:
         memory=row[4],
         timeout=row[5],
         idle_timeout=row[6],
-        config=json.loads(row[7]),
-        annotations=json.loads(row[8]),
+        config=_load(row[7]),
+        annotations=_load(row[8]),
         shape=row[9],
         created_at=row[10],
         updated_at=row[11],
@@ -97,7 +102,7 @@ def _trigger(row: Row) -> Trigger:
         name=row[3],
         type=row[4],
         source=row[5],
-        annotations=json.loads(row[6]),
+        annotations=_load(row[6]),
         created_at=row[7],
         updated_at=row[8],
     )
@@ -189,7 +194,7 @@ class SqlDatastore:
                 raise AppNotFound()
             if db.all("SELECT 1 FROM fns WHERE app_id = ? AND name = ?", [fn.app_id, fn.name]):
                 raise FnAlreadyExists()
-            stored = Fn(**{**fn.__dict__, "shape": apps[0][0]})
+            stored = dataclasses.replace(fn, shape=apps[0][0])
             db.run(sql, [
                 stored.id, stored.app_id, stored.name, stored.image, stored.memory,
                 stored.timeout, stored.idle_timeout, _dump(stored.config),

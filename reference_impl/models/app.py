@@ -24,7 +24,7 @@ APP_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class App:
     id: str
     name: str

@@ -42,7 +42,7 @@ FN_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Fn:
     id: str
     app_id: str

@@ -23,7 +23,7 @@ TRIGGER_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Trigger:
     id: str
     app_id: str

@@ -1,0 +1,131 @@
+"""End to end: ``fn-conformance run`` against the embedded reference server writes the three
+reports, passes, cleans up exactly what it created, and never touches anyone else's resources;
+``fn-conformance cleanup`` removes what a crashed run left."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from conformance._server import LocalServer
+from conformance.resources import run_prefix
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with LocalServer(env={"FN_MAX_REQUEST_SIZE": "1048576"}) as srv:
+        yield srv
+
+
+def _all_apps(url: str) -> list[dict[str, Any]]:
+    apps, cursor = [], None
+    for _ in range(1000):
+        params: dict[str, Any] = {"per_page": 100, **({"cursor": cursor} if cursor else {})}
+        body = requests.get(f"{url}/v2/apps", params=params, timeout=10).json()
+        apps += body["items"]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return apps
+    raise AssertionError("app listing did not end")
+
+
+def _someone_elses(url: str) -> dict[str, Any]:
+    """Resources made beforehand by someone else, including one that looks like a run's."""
+    made: dict[str, Any] = {}
+    for name in ("production-app", "fncotherrun-keepme"):
+        app = requests.post(f"{url}/v2/apps", json={"name": name, "config": {"A": "1"}}, timeout=10)
+        made[name] = app.json()
+    fn = requests.post(
+        f"{url}/v2/fns",
+        json={"app_id": made["production-app"]["id"], "name": "billing", "image": "acme/billing:1"},
+        timeout=10,
+    ).json()
+    trigger = requests.post(
+        f"{url}/v2/triggers",
+        json={"app_id": fn["app_id"], "fn_id": fn["id"], "name": "pay", "type": "http", "source": "/pay"},
+        timeout=10,
+    ).json()
+    made["fn"], made["trigger"] = fn, trigger
+    return made
+
+
+def _fetch(url: str, kind: str, entity_id: str) -> dict[str, Any]:
+    response = requests.get(f"{url}/v2/{kind}/{entity_id}", timeout=10)
+    assert response.status_code == 200, f"{kind} {entity_id} was touched: {response.status_code}"
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_full_run_passes_writes_reports_and_leaves_others_untouched(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    before = _someone_elses(server.url)
+    run_id = "e2etest1"
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", server.url,
+         "--report-dir", str(tmp_path), "--run-id", run_id, "--effort", "dev",
+         "--max-request-size", "1048576"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert "verdict: PASSED" in result.stdout
+    folder = tmp_path / run_id
+    for name in ("junit.xml", "results.json", "report.md"):
+        assert (folder / name).stat().st_size > 0, name
+    document = json.loads((folder / "results.json").read_text())
+    assert document["schema_version"] == 1
+    assert document["verdict"]["passed"] is True
+    assert document["target"]["version"]
+    assert isinstance(document["seed"], int) and document["seed"] > 0
+    assert document["cleanup"]["leaked"] == [] and document["cleanup"]["created"] > 0
+    outcomes = {r["id"]: r["outcome"] for r in document["requirements"]}
+    must = [r for r in document["requirements"] if r["level"] == "MUST"]
+    assert all(r["outcome"] == "passed" for r in must), [r["id"] for r in must if r["outcome"] != "passed"]
+    assert outcomes["FN-SEC-001"] == "passed"
+    assert "<testsuite" in (folder / "junit.xml").read_text()
+    # Someone else's resources are exactly as they were; none of the run's are left.
+    for name in ("production-app", "fncotherrun-keepme"):
+        assert _fetch(server.url, "apps", before[name]["id"]) == before[name]
+    assert _fetch(server.url, "fns", before["fn"]["id"])["name"] == "billing"
+    assert _fetch(server.url, "triggers", before["trigger"]["id"])["source"] == "/pay"
+    leftovers = [a["name"] for a in _all_apps(server.url) if a["name"].startswith(run_prefix(run_id))]
+    assert leftovers == []
+
+
+def test_cleanup_removes_what_a_crashed_run_left_and_nothing_else(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    run_id = "crashed1"
+    prefix = run_prefix(run_id)
+    mine = [
+        requests.post(f"{server.url}/v2/apps", json={"name": f"{prefix}-{i}"}, timeout=10).json()
+        for i in range(3)
+    ]
+    other = requests.post(f"{server.url}/v2/apps", json={"name": "fnccrashed2-0"}, timeout=10).json()
+    fn = requests.post(
+        f"{server.url}/v2/fns",
+        json={"app_id": other["id"], "name": "f", "image": "i"},
+        timeout=10,
+    ).json()
+    ledger = tmp_path / run_id / "ledger-main.jsonl"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text(json.dumps({"kind": "app", "id": mine[0]["id"], "name": mine[0]["name"]}) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "cleanup", "--run-id", run_id,
+         "--target", server.url, "--report-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 deleted" in result.stdout
+    for app in mine:
+        assert requests.get(f"{server.url}/v2/apps/{app['id']}", timeout=10).status_code == 404
+    assert _fetch(server.url, "apps", other["id"]) == other
+    assert _fetch(server.url, "fns", fn["id"])["name"] == "f"
