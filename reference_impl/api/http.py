@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -53,11 +54,22 @@ async def read_json(request: Request) -> Any:
     if not body.strip():
         raise InvalidJSON("Invalid JSON: the request body is empty")
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_float=_finite_float, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise InvalidJSON(f"Invalid JSON: {_short(exc)}") from None
     _check_strings(data)
     return data
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number out of range: {text[:50]}")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
 
 
 def _short(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""Fixtures for the datastore contract suite: one ``datastore`` per backend.
+"""Fixtures for the reference server tests: one ``backend`` (and ``datastore``) per datastore.
 
 Every test in ``test_contract.py`` runs against SQLite and against PostgreSQL. PostgreSQL
 needs a server, named by ``FN_TEST_POSTGRES_URL``; ``.ci/postgres.sh`` starts a throwaway one.
