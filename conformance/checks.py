@@ -93,14 +93,14 @@ def error_is_one_json_document(observed: Observed) -> None:
         raise _fail(
             "FN-ERR-003",
             "Error body is not exactly one JSON document",
-            f"Received: {text[:300]!r}\nExpected: one JSON object {{\"message\": ...}}",
+            f'Received: {text[:300]!r}\nExpected: one JSON object {{"message": ...}}',
             observed,
         ) from None
     if not isinstance(document, dict) or not isinstance(document.get("message"), str):
         raise _fail(
             "FN-ERR-003",
             "Error body lacks a string 'message'",
-            f"Received: {text[:300]!r}\nExpected: {{\"message\": <string>}}",
+            f'Received: {text[:300]!r}\nExpected: {{"message": <string>}}',
             observed,
         )
 

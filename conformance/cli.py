@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def _cleanup(args: argparse.Namespace) -> int:
     known = {e.id for e in entries}
     cursor = None
     for _ in range(100_000):
-        params = {"per_page": 100, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"per_page": 100, **({"cursor": cursor} if cursor else {})}
         response = client.unchecked().list_apps(**params)
         if response.status_code != 200:
             print(f"fn-conformance: listing apps failed: {response.status_code}", file=sys.stderr)
@@ -86,11 +87,15 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"fn-conformance {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the suite against a target (default: embedded reference server)")
+    run = sub.add_parser(
+        "run", help="run the suite against a target (default: embedded reference server)"
+    )
     run.add_argument("--target", help="base URL of the Fn API (default: FN_API_URL, else embedded)")
     run.add_argument("--invoke-url", help="base URL for /invoke and /t (default: --target)")
     run.add_argument("--profile", help="requirement profile (default: core)")
-    run.add_argument("--effort", choices=["dev", "ci", "thorough"], help="hypothesis effort (default: ci)")
+    run.add_argument(
+        "--effort", choices=["dev", "ci", "thorough"], help="hypothesis effort (default: ci)"
+    )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
     run.add_argument("--report-dir", help="where reports/<run-id>/ go (default: reports)")
     run.add_argument("--baseline", help="known deviations file: only new failures fail the run")
@@ -98,7 +103,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="hypothesis seed (default: random, recorded)")
     run.add_argument("--request-budget", type=int, help="stop after this many requests")
     run.add_argument("--timeout-multiplier", type=float, help="multiply every timeout and wait")
-    run.add_argument("--max-request-size", type=int, help="the target's FN_MAX_REQUEST_SIZE, if known")
+    run.add_argument(
+        "--max-request-size", type=int, help="the target's FN_MAX_REQUEST_SIZE, if known"
+    )
     run.add_argument("--config", help="TOML settings file")
     run.add_argument("--header", action="append", default=[], help="extra header NAME=VALUE")
     run.add_argument("--capability", action="append", default=[], help="NAME=on|off")

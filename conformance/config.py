@@ -63,7 +63,9 @@ class ConformanceConfig:
             raise InvalidConfig(f"effort must be one of {', '.join(EFFORTS)}: {self.effort!r}")
         for name in self.capabilities:
             if name not in CAPABILITIES:
-                raise InvalidConfig(f"unknown capability {name!r} (known: {', '.join(CAPABILITIES)})")
+                raise InvalidConfig(
+                    f"unknown capability {name!r} (known: {', '.join(CAPABILITIES)})"
+                )
         if self.timeout_multiplier <= 0:
             raise InvalidConfig("timeout_multiplier must be positive")
         if self.request_budget < 0 or self.max_request_size < 0:
@@ -110,7 +112,9 @@ def _coerce(key: str, value: Any) -> Any:
             elif isinstance(value, str) and value.strip().startswith("{"):
                 items = json.loads(value)
             else:
-                items = dict(_pair(p) for p in (value if isinstance(value, list) else value.split(",")) if p)
+                items = dict(
+                    _pair(p) for p in (value if isinstance(value, list) else value.split(",")) if p
+                )
             if key == "capabilities":
                 return {k: _bool(v) for k, v in items.items()}
             return {str(k): str(v) for k, v in items.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import NoReturn
 
 import pytest
@@ -26,7 +27,7 @@ class Outcome(enum.Enum):
         return list(Outcome).index(self)
 
     @staticmethod
-    def worst(outcomes: list[Outcome]) -> Outcome:
+    def worst(outcomes: Sequence[Outcome]) -> Outcome:
         return max(outcomes, key=lambda o: o.rank) if outcomes else Outcome.NOT_RUN
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, Phase, settings
 
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "deadline": None,  # the target's latency is not the code under test
     "suppress_health_check": [
         HealthCheck.function_scoped_fixture,
@@ -33,4 +35,6 @@ def load_profile(effort: str) -> None:
 
 def examples(effort_scale: int) -> int:
     """Scale a per-test example count by the loaded profile (for tests that need fewer)."""
-    return max(1, min(effort_scale, settings.default.max_examples))
+    current = settings.default
+    limit = current.max_examples if current is not None else effort_scale
+    return max(1, min(effort_scale, limit))

@@ -33,7 +33,11 @@ EMBEDDED_MAX_REQUEST_SIZE = 1024 * 1024
 
 _OPTIONS = [
     # (flag, config key, help)
-    ("--fn-target", "api_url", "base URL of the Fn API to test (default: FN_API_URL, else start the embedded reference server)"),
+    (
+        "--fn-target",
+        "api_url",
+        "base URL of the Fn API (default: FN_API_URL, else the embedded reference server)",
+    ),
     ("--fn-invoke-url", "invoke_url", "base URL for /invoke and /t (default: the target URL)"),
     ("--fn-token", "token", "bearer token sent with every request (redacted in reports)"),
     ("--fn-profile", "profile", "requirement profile to check (default: core)"),
@@ -43,7 +47,11 @@ _OPTIONS = [
     ("--fn-request-budget", "request_budget", "stop with an error after this many requests"),
     ("--fn-report-dir", "report_dir", "folder for reports/<run-id>/ (default: reports)"),
     ("--fn-baseline", "baseline", "file of known deviations: only new failures fail the run"),
-    ("--fn-max-request-size", "max_request_size", "the target's request size limit in bytes, if known"),
+    (
+        "--fn-max-request-size",
+        "max_request_size",
+        "the target's request size limit in bytes, if known",
+    ),
     ("--fn-image", "fn_image", "image name for the fns the suite creates"),
     ("--fn-seed", "seed", "hypothesis seed (default: random, recorded in the report)"),
 ]
@@ -64,6 +72,7 @@ class RunState:
         self.done_per_area: dict[str, list[str]] = {}
         self.verdict: dict[str, Any] = {}
         self.pytest_config: pytest.Config | None = None
+        self.budget: Budget | None = None
 
     @property
     def writer(self) -> Any:
@@ -81,8 +90,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fn-conformance", "Fn conformance suite")
     group.addoption("--fn-conformance", action="store_true", help="run the Fn conformance suite")
     group.addoption("--fn-config", help="TOML file with suite settings (FNCONF_CONFIG)")
-    group.addoption("--fn-header", action="append", default=[], help="extra header NAME=VALUE (repeatable)")
-    group.addoption("--fn-capability", action="append", default=[], help="capability override NAME=on|off (repeatable)")
+    group.addoption(
+        "--fn-header", action="append", default=[], help="extra header NAME=VALUE (repeatable)"
+    )
+    group.addoption(
+        "--fn-capability",
+        action="append",
+        default=[],
+        help="capability override NAME=on|off (repeatable)",
+    )
     group.addoption("--fn-catalogue-check", action="store_true",
                     help="fail collection when a MUST requirement has no test")  # fmt: skip
     for flag, _key, help_text in _OPTIONS:
@@ -90,7 +106,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _active(config: pytest.Config) -> bool:
-    if config.getoption("fn_conformance", False) or hasattr(config, "workerinput") and config.workerinput.get("fn_active"):  # type: ignore[attr-defined]
+    workerinput = getattr(config, "workerinput", None)
+    if config.getoption("fn_conformance", False) or (workerinput and workerinput.get("fn_active")):
         return True
     for arg in config.args:
         if arg.split("::")[0] in ("conformance.suite", "conformance/suite"):
@@ -102,7 +119,9 @@ def _active(config: pytest.Config) -> bool:
 
 
 def _build_config(config: pytest.Config) -> confmod.ConformanceConfig:
-    options: dict[str, Any] = {key: config.getoption(flag.lstrip("-").replace("-", "_")) for flag, key, _ in _OPTIONS}
+    options: dict[str, Any] = {
+        key: config.getoption(flag.lstrip("-").replace("-", "_")) for flag, key, _ in _OPTIONS
+    }
     options["headers"] = config.getoption("fn_header") or None
     options["capabilities"] = config.getoption("fn_capability") or None
     return confmod.build(options, config_file=config.getoption("fn_config"))
@@ -110,8 +129,12 @@ def _build_config(config: pytest.Config) -> confmod.ConformanceConfig:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requirement(*ids): the catalogue requirements a test checks")
-    config.addinivalue_line("markers", "requires(capability): skip as disabled when the capability is off")
+    config.addinivalue_line(
+        "markers", "requirement(*ids): the catalogue requirements a test checks"
+    )
+    config.addinivalue_line(
+        "markers", "requires(capability): skip as disabled when the capability is off"
+    )
     if not _active(config):
         return
     from .hypothesis_profiles import load_profile
@@ -141,7 +164,11 @@ def pytest_configure(config: pytest.Config) -> None:
             server.start()
             state.server = server
             state.cfg = cfg = confmod.ConformanceConfig(
-                **{**cfg.__dict__, "api_url": server.url, "max_request_size": EMBEDDED_MAX_REQUEST_SIZE}
+                **{
+                    **cfg.__dict__,
+                    "api_url": server.url,
+                    "max_request_size": EMBEDDED_MAX_REQUEST_SIZE,
+                }
             )
         if not config.option.xmlpath:
             config.option.xmlpath = str(report_dir / "junit.xml")
@@ -181,7 +208,9 @@ def _area_of(item: pytest.Item | pytest.TestReport) -> str:
     return module.removeprefix("test_").removesuffix(".py")
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
         return
@@ -191,23 +220,33 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in items:
         ids = _requirements_of(item)
         if not ids:
-            raise pytest.UsageError(f"{item.nodeid} declares no requirement (@pytest.mark.requirement)")
+            raise pytest.UsageError(
+                f"{item.nodeid} declares no requirement (@pytest.mark.requirement)"
+            )
         unknown = [req_id for req_id in ids if req_id not in catalogue]
         if unknown:
-            raise pytest.UsageError(f"{item.nodeid} names unknown requirements: {', '.join(unknown)}")
+            raise pytest.UsageError(
+                f"{item.nodeid} names unknown requirements: {', '.join(unknown)}"
+            )
         if not set(ids) & in_profile:
             dropped.append(item)
             continue
         for mark in item.iter_markers("requires"):
             for capability in mark.args:
                 if not state.cfg.capability(capability):
-                    item.add_marker(pytest.mark.skip(reason=f"disabled: capability {capability} is off"))
+                    item.add_marker(
+                        pytest.mark.skip(reason=f"disabled: capability {capability} is off")
+                    )
         keep.append(item)
     if config.getoption("fn_catalogue_check"):
         covered = {req_id for item in items for req_id in _requirements_of(item)}
-        missing = [r.id for r in catalogue.requirements.values() if r.is_must and r.id not in covered]
+        missing = [
+            r.id for r in catalogue.requirements.values() if r.is_must and r.id not in covered
+        ]
         if missing:
-            raise pytest.UsageError(f"MUST requirements without a test: {', '.join(sorted(missing))}")
+            raise pytest.UsageError(
+                f"MUST requirements without a test: {', '.join(sorted(missing))}"
+            )
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -264,9 +303,9 @@ def _make_client(state: RunState) -> FnClient:
 
 
 def _budget(state: RunState) -> Budget:
-    if not hasattr(state, "budget"):
-        state.budget = Budget(state.cfg.request_budget or None)  # type: ignore[attr-defined]
-    return state.budget  # type: ignore[attr-defined,no-any-return]
+    if state.budget is None:
+        state.budget = Budget(state.cfg.request_budget or None)
+    return state.budget
 
 
 @pytest.fixture(scope="session")
@@ -303,7 +342,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     state = item.config.stash.get(STATE, None)
@@ -316,7 +357,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     failed_req = None
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
         failed_req = call.excinfo.value.requirement_id
-    exchanges = [e.to_dict() for e in state.recorder.exchanges[-5:]] if result != Outcome.PASSED.value else []
+    exchanges = (
+        [e.to_dict() for e in state.recorder.exchanges[-5:]]
+        if result != Outcome.PASSED.value
+        else []
+    )
     report.user_properties.append(("fn_result", json.dumps({
         "outcome": result,
         "requirements": ids,
@@ -332,7 +377,9 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | N
         if report.outcome == "passed":
             return Outcome.PASSED.value if report.when == "call" else None
         if report.outcome == "skipped":
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            reason = (
+                report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            )
             reason = reason.removeprefix("Skipped: ")
             for prefix, outcome in SKIP_PREFIXES.items():
                 if reason.startswith(prefix):
@@ -351,7 +398,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     for name, value in report.user_properties:
         if name == "fn_result":
-            data = json.loads(value)
+            data = json.loads(str(value))
             data["nodeid"] = report.nodeid
             data["when"] = report.when
             data["message"] = _message(report)
@@ -362,9 +409,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def _progress(state: RunState, data: dict[str, Any]) -> None:
     """One line per area as soon as its last test has a result (without xdist)."""
     area = data["area"]
-    if data["when"] != "call" and data["outcome"] != Outcome.PASSED.value:
-        if data["when"] == "teardown":
-            return
+    if data["when"] == "teardown":
+        return
     done = state.done_per_area.setdefault(area, [])
     if data["nodeid"] in done:
         return
@@ -401,11 +447,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     try:
         state.verdict = write_reports(state, session)
     except ConformanceError as exc:
-        session.config.get_terminal_writer().line(f"fn-conformance: cannot write reports: {exc}", red=True)
+        session.config.get_terminal_writer().line(
+            f"fn-conformance: cannot write reports: {exc}", red=True
+        )
         session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
         return
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = pytest.ExitCode.OK if state.verdict["passed"] else pytest.ExitCode.TESTS_FAILED
+        session.exitstatus = (
+            pytest.ExitCode.OK if state.verdict["passed"] else pytest.ExitCode.TESTS_FAILED
+        )
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -416,4 +466,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
     for line in summary_lines(state.verdict):
         terminalreporter.write_line(line)
-

@@ -77,7 +77,9 @@ class Exchange:
         if self.error:
             lines.append(f"< transport error: {self.error}")
         else:
-            ctype = self.response_headers.get("content-type", self.response_headers.get("Content-Type", ""))
+            ctype = self.response_headers.get(
+                "content-type", self.response_headers.get("Content-Type", "")
+            )
             lines.append(f"< {self.status} ({ctype or 'no content-type'})")
             if self.response_body:
                 lines.append(f"< {self.response_body[:500]}")

@@ -46,7 +46,9 @@ class RequestSizeLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, *, datastore: Datastore | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, datastore: Datastore | None = None
+) -> Starlette:
     """Build the server. The datastore is opened here unless one is given, and closed at exit."""
     settings = settings or Settings.from_env()
     store = datastore or open_datastore(

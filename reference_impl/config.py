@@ -60,7 +60,9 @@ class Settings:
             values["public_lb_url"] = lb_url.rstrip("/")
         if (node_type := get("FN_NODE_TYPE")) is not None:
             if node_type not in NODE_TYPES:
-                raise ConfigError(f"FN_NODE_TYPE must be one of {', '.join(NODE_TYPES)}: {node_type!r}")
+                raise ConfigError(
+                    f"FN_NODE_TYPE must be one of {', '.join(NODE_TYPES)}: {node_type!r}"
+                )
             values["node_type"] = node_type
         if (extra := get("FN_DS_EXTRA_ANNOTATIONS")) is not None:
             try:

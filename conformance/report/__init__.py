@@ -88,7 +88,7 @@ def write_reports(state: RunState, session: pytest.Session) -> dict[str, Any]:
         "effort": cfg.effort,
         "seed": cfg.seed,
         "config": config,
-        "requests_sent": getattr(state, "budget", None).used if hasattr(state, "budget") else None,
+        "requests_sent": state.budget.used if state.budget is not None else None,
         "verdict": {"passed": passed, "blocking": blocking, "problems": problems},
         "areas": areas,
         "summary": {o.value: sum(1 for r in rows if r.outcome == o) for o in Outcome},

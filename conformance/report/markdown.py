@@ -14,12 +14,13 @@ def render(document: dict[str, Any]) -> str:
     out = [
         f"# Fn conformance report — run {document['run_id']}",
         "",
-        f"- Verdict: **{'PASSED' if verdict['passed'] else 'FAILED'}** (profile `{document['profile']}`)",
+        f"- Verdict: **{'PASSED' if verdict['passed'] else 'FAILED'}** "
+        f"(profile `{document['profile']}`)",
         f"- Target: {target['api_url']} (version: {target.get('version') or 'unknown'})",
         f"- Suite: fn-conformance {document['suite']['version']}; effort `{document['effort']}`; "
         f"seed {document['seed']}",
-        f"- When: {document['started_at']} → {document['finished_at']} ({document['duration_s']} s), "
-        f"{document['requests_sent']} requests",
+        f"- When: {document['started_at']} → {document['finished_at']} "
+        f"({document['duration_s']} s), {document['requests_sent']} requests",
         "",
         "## Requirements per area",
         "",
@@ -50,17 +51,29 @@ def render(document: dict[str, Any]) -> str:
         for test in req["tests"]:
             if test["outcome"] not in ("failed", "error"):
                 continue
-            out += [f"- `{test['nodeid']}`: {test['outcome']}", "", "```", test["message"].strip(), "```"]
+            out += [
+                f"- `{test['nodeid']}`: {test['outcome']}",
+                "",
+                "```",
+                test["message"].strip(),
+                "```",
+            ]
             for ex in test["evidence"][-2:]:
-                out += ["", "```", f"{ex['method']} {ex['url']}", f"-> {ex['status']}",
-                        ex["response_body"][:800], "```", "", f"Reproduce: `{ex['curl']}`"]  # fmt: skip
+                out += ["", "```", f"{ex['method']} {ex['url']}", f"-> {ex['status']}"]
+                out += [ex["response_body"][:800], "```", "", f"Reproduce: `{ex['curl']}`"]
             out.append("")
-    others = [r for r in document["requirements"] if r["outcome"] in ("unsupported", "disabled", "inconclusive")]
+    others = [
+        r
+        for r in document["requirements"]
+        if r["outcome"] in ("unsupported", "disabled", "inconclusive")
+    ]
     if others:
         out += ["## Not checked on this target", ""]
         for req in others:
             reason = next((t["message"] for t in req["tests"] if t["message"]), "")
-            out.append(f"- {req['id']} ({req['outcome']}): {reason.splitlines()[0] if reason else ''}")
+            out.append(
+                f"- {req['id']} ({req['outcome']}): {reason.splitlines()[0] if reason else ''}"
+            )
     return "\n".join(out) + "\n"
 
 

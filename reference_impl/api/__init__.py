@@ -31,8 +31,13 @@ class Operation:
 
 def _trigger_operations(path: str, base_id: str) -> list[Operation]:
     return [
-        Operation(m, path, invoke.invoke_http_trigger,
-                  base_id if m == "GET" else base_id + m.capitalize(), invoke=True)  # fmt: skip
+        Operation(
+            m,
+            path,
+            invoke.invoke_http_trigger,
+            base_id if m == "GET" else base_id + m.capitalize(),
+            invoke=True,
+        )
         for m in TRIGGER_METHODS
     ]
 

@@ -17,7 +17,14 @@ from starlette.responses import JSONResponse, Response
 
 from ..config import Settings
 from ..datastore import Datastore
-from ..errors import BadRequest, FnError, InvalidJSON, MethodNotAllowed, PathNotFound, RequestTooLarge
+from ..errors import (
+    BadRequest,
+    FnError,
+    InvalidJSON,
+    MethodNotAllowed,
+    PathNotFound,
+    RequestTooLarge,
+)
 
 log = logging.getLogger("reference_impl.api")
 T = TypeVar("T")

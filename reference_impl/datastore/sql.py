@@ -158,13 +158,20 @@ class SqlDatastore:
         return app
 
     def get_app(self, app_id: str) -> App:
-        return _app(self._one(f"SELECT {APP_COLUMNS} FROM apps WHERE id = ?", [app_id], AppNotFound))
+        return _app(
+            self._one(f"SELECT {APP_COLUMNS} FROM apps WHERE id = ?", [app_id], AppNotFound)
+        )
 
     def get_app_by_name(self, name: str) -> App:
-        return _app(self._one(f"SELECT {APP_COLUMNS} FROM apps WHERE name = ?", [name], AppNotFound))
+        return _app(
+            self._one(f"SELECT {APP_COLUMNS} FROM apps WHERE name = ?", [name], AppNotFound)
+        )
 
     def update_app(self, app: App) -> App:
-        sql = "UPDATE apps SET config = ?, annotations = ?, syslog_url = ?, updated_at = ? WHERE id = ?"
+        sql = (
+            "UPDATE apps SET config = ?, annotations = ?, syslog_url = ?, updated_at = ? "
+            "WHERE id = ?"
+        )
         params = [_dump(app.config), _dump(app.annotations), app.syslog_url, app.updated_at, app.id]
         with self._writing() as db:
             if db.run(sql, params) == 0:
@@ -251,10 +258,7 @@ class SqlDatastore:
         return _trigger(self._one(sql, [trigger_id], TriggerNotFound))
 
     def get_trigger_by_source(self, app_id: str, type_: str, source: str) -> Trigger:
-        sql = (
-            f"SELECT {TRIGGER_COLUMNS} FROM triggers "
-            "WHERE app_id = ? AND type = ? AND source = ?"
-        )
+        sql = f"SELECT {TRIGGER_COLUMNS} FROM triggers WHERE app_id = ? AND type = ? AND source = ?"
         return _trigger(self._one(sql, [app_id, type_, source], TriggerNotFound))
 
     def update_trigger(self, trigger: Trigger) -> Trigger:

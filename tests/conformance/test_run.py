@@ -51,7 +51,13 @@ def _someone_elses(url: str) -> dict[str, Any]:
     ).json()
     trigger = requests.post(
         f"{url}/v2/triggers",
-        json={"app_id": fn["app_id"], "fn_id": fn["id"], "name": "pay", "type": "http", "source": "/pay"},
+        json={
+            "app_id": fn["app_id"],
+            "fn_id": fn["id"],
+            "name": "pay",
+            "type": "http",
+            "source": "/pay",
+        },
         timeout=10,
     ).json()
     made["fn"], made["trigger"] = fn, trigger
@@ -88,7 +94,9 @@ def test_full_run_passes_writes_reports_and_leaves_others_untouched(
     assert document["cleanup"]["leaked"] == [] and document["cleanup"]["created"] > 0
     outcomes = {r["id"]: r["outcome"] for r in document["requirements"]}
     must = [r for r in document["requirements"] if r["level"] == "MUST"]
-    assert all(r["outcome"] == "passed" for r in must), [r["id"] for r in must if r["outcome"] != "passed"]
+    assert all(r["outcome"] == "passed" for r in must), [
+        r["id"] for r in must if r["outcome"] != "passed"
+    ]
     assert outcomes["FN-SEC-001"] == "passed"
     assert "<testsuite" in (folder / "junit.xml").read_text()
     # Someone else's resources are exactly as they were; none of the run's are left.
@@ -96,7 +104,9 @@ def test_full_run_passes_writes_reports_and_leaves_others_untouched(
         assert _fetch(server.url, "apps", before[name]["id"]) == before[name]
     assert _fetch(server.url, "fns", before["fn"]["id"])["name"] == "billing"
     assert _fetch(server.url, "triggers", before["trigger"]["id"])["source"] == "/pay"
-    leftovers = [a["name"] for a in _all_apps(server.url) if a["name"].startswith(run_prefix(run_id))]
+    leftovers = [
+        a["name"] for a in _all_apps(server.url) if a["name"].startswith(run_prefix(run_id))
+    ]
     assert leftovers == []
 
 
@@ -109,7 +119,9 @@ def test_cleanup_removes_what_a_crashed_run_left_and_nothing_else(
         requests.post(f"{server.url}/v2/apps", json={"name": f"{prefix}-{i}"}, timeout=10).json()
         for i in range(3)
     ]
-    other = requests.post(f"{server.url}/v2/apps", json={"name": "fnccrashed2-0"}, timeout=10).json()
+    other = requests.post(
+        f"{server.url}/v2/apps", json={"name": "fnccrashed2-0"}, timeout=10
+    ).json()
     fn = requests.post(
         f"{server.url}/v2/fns",
         json={"app_id": other["id"], "name": "f", "image": "i"},
@@ -117,7 +129,9 @@ def test_cleanup_removes_what_a_crashed_run_left_and_nothing_else(
     ).json()
     ledger = tmp_path / run_id / "ledger-main.jsonl"
     ledger.parent.mkdir(parents=True)
-    ledger.write_text(json.dumps({"kind": "app", "id": mine[0]["id"], "name": mine[0]["name"]}) + "\n")
+    ledger.write_text(
+        json.dumps({"kind": "app", "id": mine[0]["id"], "name": mine[0]["name"]}) + "\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "conformance.cli", "cleanup", "--run-id", run_id,
          "--target", server.url, "--report-dir", str(tmp_path)],

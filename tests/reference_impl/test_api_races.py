@@ -48,7 +48,9 @@ def post(url: str, body: dict[str, Any]) -> requests.Response:
 
 
 def test_concurrent_creates_of_one_app_name_give_one_200_and_409s(server: LocalServer) -> None:
-    counts = race(lambda i: post(f"{server.url}/v2/apps", {"name": "raced", "config": {"i": str(i)}}))
+    counts = race(
+        lambda i: post(f"{server.url}/v2/apps", {"name": "raced", "config": {"i": str(i)}})
+    )
     assert counts == Counter({200: 1, 409: RACERS - 1})
     listed = requests.get(f"{server.url}/v2/apps", params={"name": "raced"}, timeout=10).json()
     assert len(listed["items"]) == 1
@@ -62,7 +64,13 @@ def test_concurrent_creates_of_one_trigger_source_give_one_200_and_409s(
     counts = race(
         lambda i: post(
             f"{server.url}/v2/triggers",
-            {"app_id": app["id"], "fn_id": fn["id"], "name": f"t{i}", "type": "http", "source": "/same"},
+            {
+                "app_id": app["id"],
+                "fn_id": fn["id"],
+                "name": f"t{i}",
+                "type": "http",
+                "source": "/same",
+            },
         )
     )
     assert counts == Counter({200: 1, 409: RACERS - 1})

@@ -99,7 +99,18 @@ def test_endpoint_annotations_use_public_lb_url(tmp_path: Path) -> None:
         fn = c.post("/v2/fns", json={"app_id": app["id"], "name": "f", "image": "i"}).json()
         trigger = c.post(
             "/v2/triggers",
-            json={"app_id": app["id"], "fn_id": fn["id"], "name": "t", "type": "http", "source": "/x/y"},
+            json={
+                "app_id": app["id"],
+                "fn_id": fn["id"],
+                "name": "t",
+                "type": "http",
+                "source": "/x/y",
+            },
         ).json()
-    assert fn["annotations"]["fnproject.io/fn/invokeEndpoint"] == f"https://fn.example/invoke/{fn['id']}"
-    assert trigger["annotations"]["fnproject.io/trigger/httpEndpoint"] == "https://fn.example/t/a/x/y"
+    assert (
+        fn["annotations"]["fnproject.io/fn/invokeEndpoint"]
+        == f"https://fn.example/invoke/{fn['id']}"
+    )
+    assert (
+        trigger["annotations"]["fnproject.io/trigger/httpEndpoint"] == "https://fn.example/t/a/x/y"
+    )

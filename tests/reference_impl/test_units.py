@@ -75,7 +75,16 @@ def test_cursor_round_trips_and_refuses_junk() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [(None, 30), ("", 30), ("0", 30), ("-5", 30), ("abc", 30), ("1", 1), ("100", 100), ("101", 100)],
+    [
+        (None, 30),
+        ("", 30),
+        ("0", 30),
+        ("-5", 30),
+        ("abc", 30),
+        ("1", 1),
+        ("100", 100),
+        ("101", 100),
+    ],
 )
 def test_per_page_defaults_and_clamps(given: str | None, expected: int) -> None:
     params = QueryParams({} if given is None else {"per_page": given})
