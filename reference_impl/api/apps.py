@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from .. import ids, models
 from ..datastore import AppFilter
-from .http import context, no_content, read_json, render, store
+from .http import context, entity_json, no_content, read_json, render, store, without_injected
 from .paging import Paging
 
 
@@ -15,12 +15,12 @@ async def create_app(request: Request) -> Response:
     data = await read_json(request)
     app = models.app_from_create(data, app_id=ids.new_id(), now=models.utc_now())
     created = await store(request, context(request).datastore.create_app, app)
-    return render(created.to_json())
+    return render(entity_json(request, created))
 
 
 async def get_app(request: Request) -> Response:
     app = await store(request, context(request).datastore.get_app, request.path_params["app_id"])
-    return render(app.to_json())
+    return render(entity_json(request, app))
 
 
 async def update_app(request: Request) -> Response:
@@ -28,10 +28,11 @@ async def update_app(request: Request) -> Response:
     data = await read_json(request)
     ds = context(request).datastore
     current = await store(request, ds.get_app, app_id)
+    data = without_injected(request, current, data)
     updated = models.app_from_update(current, data, path_id=app_id, now=models.utc_now())
     if updated != current:
         updated = await store(request, ds.update_app, updated)
-    return render(updated.to_json())
+    return render(entity_json(request, updated))
 
 
 async def delete_app(request: Request) -> Response:
@@ -47,4 +48,4 @@ async def list_apps(request: Request) -> Response:
         lambda: context(request).datastore.list_apps(flt, after=paging.after, limit=paging.limit),
     )
     last = (apps[-1].name, apps[-1].id) if apps else None
-    return render(paging.page([a.to_json() for a in apps], last))
+    return render(paging.page([entity_json(request, a) for a in apps], last))

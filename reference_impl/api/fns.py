@@ -10,14 +10,23 @@ from ..datastore import FnFilter
 from ..errors import BadRequest
 from ..models import Fn
 from ..types import JSONObject
-from .http import context, no_content, public_base, read_json, render, store
+from .http import (
+    context,
+    entity_json,
+    no_content,
+    public_base,
+    read_json,
+    render,
+    store,
+    without_injected,
+)
 from .paging import Paging
 
 INVOKE_ENDPOINT = "fnproject.io/fn/invokeEndpoint"
 
 
 def fn_json(request: Request, fn: Fn) -> JSONObject:
-    body = fn.to_json()
+    body = entity_json(request, fn)
     body["annotations"][INVOKE_ENDPOINT] = f"{public_base(request)}/invoke/{fn.id}"
     return body
 
@@ -39,6 +48,7 @@ async def update_fn(request: Request) -> Response:
     data = await read_json(request)
     ds = context(request).datastore
     current = await store(request, ds.get_fn, fn_id)
+    data = without_injected(request, current, data)
     updated = models.fn_from_update(current, data, path_id=fn_id, now=models.utc_now())
     if updated != current:
         updated = await store(request, ds.update_fn, updated)

@@ -25,6 +25,8 @@ from ..errors import (
     PathNotFound,
     RequestTooLarge,
 )
+from ..models import App, Fn, Trigger
+from ..types import JSONObject
 
 log = logging.getLogger("reference_impl.api")
 T = TypeVar("T")
@@ -150,6 +152,28 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(FnError())
+
+
+def entity_json(request: Request, entity: App | Fn | Trigger) -> JSONObject:
+    """The entity as clients read it, with the datastore's injected annotations added."""
+    body = entity.to_json()
+    extra = context(request).datastore.extra_annotations(entity)
+    if extra:
+        body["annotations"] = {**extra, **body["annotations"]}
+    return body
+
+
+def without_injected(request: Request, entity: App | Fn | Trigger, data: Any) -> Any:
+    """A PUT body minus injected annotations that a read-modify-write carried back unchanged."""
+    extra = context(request).datastore.extra_annotations(entity)
+    if not extra or not isinstance(data, dict) or not isinstance(data.get("annotations"), dict):
+        return data
+    kept = {
+        k: v
+        for k, v in data["annotations"].items()
+        if k not in extra or k in entity.annotations or extra[k] != v
+    }
+    return {**data, "annotations": kept}
 
 
 def public_base(request: Request) -> str:

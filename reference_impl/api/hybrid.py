@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .http import context, render, store
+from .http import context, entity_json, render, store
 
 
 async def get_trigger_by_source(request: Request) -> Response:
@@ -22,4 +22,4 @@ async def get_trigger_by_source(request: Request) -> Response:
         params["trigger_type"],
         params["source"],
     )
-    return render(trigger.to_json())
+    return render(entity_json(request, trigger))

@@ -12,14 +12,23 @@ from ..datastore import Datastore, TriggerFilter
 from ..errors import BadRequest
 from ..models import Trigger
 from ..types import JSONObject
-from .http import context, no_content, public_base, read_json, render, store
+from .http import (
+    context,
+    entity_json,
+    no_content,
+    public_base,
+    read_json,
+    render,
+    store,
+    without_injected,
+)
 from .paging import Paging
 
 HTTP_ENDPOINT = "fnproject.io/trigger/httpEndpoint"
 
 
 def trigger_json(request: Request, trigger: Trigger, app_name: str) -> JSONObject:
-    body = trigger.to_json()
+    body = entity_json(request, trigger)
     if trigger.type == "http":
         path = quote(f"/t/{app_name}{trigger.source}", safe="/-_.~!$&'()*+,;=:@")
         body["annotations"][HTTP_ENDPOINT] = f"{public_base(request)}{path}"
@@ -53,6 +62,7 @@ async def update_trigger(request: Request) -> Response:
     data = await read_json(request)
     ds = context(request).datastore
     current = await store(request, ds.get_trigger, trigger_id)
+    data = without_injected(request, current, data)
     updated = models.trigger_from_update(current, data, path_id=trigger_id, now=models.utc_now())
     if updated != current:
         updated = await store(request, ds.update_trigger, updated)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..models import App, Fn, Trigger
 
@@ -61,5 +62,9 @@ class Datastore(Protocol):
     def list_triggers(
         self, flt: TriggerFilter, *, after: ListKey | None, limit: int
     ) -> list[Trigger]: ...
+
+    def extra_annotations(self, entity: App | Fn | Trigger) -> Mapping[str, Any]:
+        """Annotations this datastore adds to what clients read (never stored)."""
+        ...
 
     def close(self) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from ..models import App, Fn, Trigger
 from .base import AppFilter, FnFilter, ListKey, TriggerFilter
 
 Row = Sequence[Any]
+_NO_ANNOTATIONS: Mapping[str, Any] = {}
 
 APP_COLUMNS = "id, name, config, annotations, syslog_url, shape, created_at, updated_at"
 FN_COLUMNS = (
@@ -142,6 +143,9 @@ class SqlDatastore:
 
     def close(self) -> None:
         self._db.close()
+
+    def extra_annotations(self, entity: App | Fn | Trigger) -> Mapping[str, Any]:
+        return _NO_ANNOTATIONS
 
     # -- apps ---------------------------------------------------------------------------
 
