@@ -362,11 +362,23 @@ def test_list_apps_filtered_by_name_returns_exactly_that_app(
 # -- timestamps ------------------------------------------------------------------------------
 
 
+def _timestamps(app: dict[str, object]) -> None:
+    """The create answer must carry both timestamps before their behaviour can be checked."""
+    for key in ("created_at", "updated_at"):
+        expect.true(
+            isinstance(app.get(key), str),
+            f"Created app has no {key}",
+            f"Received: {sorted(app)}\nExpected: a {key} string",
+            req="FN-APP-001",
+        )
+
+
 @pytest.mark.requirement("FN-APP-015")
 def test_update_app_with_change_moves_updated_at_and_keeps_created_at(
     fn: FnClient, make: Factory
 ) -> None:
     app = make.app(config={"k": "v"})
+    _timestamps(app)
     time.sleep(0.01)  # so that millisecond timestamps can differ
     response = fn.update_app(app["id"], {"config": {"k": "changed"}})
     updated = expect.ok(response, req="FN-APP-008")
@@ -400,6 +412,7 @@ def test_update_app_with_change_moves_updated_at_and_keeps_created_at(
 @pytest.mark.requirement("FN-APP-015")
 def test_update_app_without_change_keeps_both_timestamps(fn: FnClient, make: Factory) -> None:
     app = make.app(config={"k": "v"})
+    _timestamps(app)
     time.sleep(0.01)
     response = fn.update_app(app["id"], {"config": {"k": "v"}})
     updated = expect.ok(response, req="FN-APP-008")

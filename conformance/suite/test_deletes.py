@@ -17,6 +17,9 @@ from conformance.client import FnClient
 from conformance.resources import Factory
 
 Entity = dict[str, Any]
+#: Statuses of a delete that worked; tests of other rules go on after any of them, so a
+#: target that answers 200 instead of 204 is reported under FN-DEL-001 only.
+DELETED = (200, 202, 204)
 KINDS = ("app", "fn", "trigger")
 
 
@@ -91,7 +94,7 @@ def test_get_and_second_delete_after_delete_answer_404(
     fn: FnClient, make: Factory, kind: str
 ) -> None:
     entity = make_entity(make, kind)
-    expect.status(delete(fn, kind, entity["id"]), 204, req="FN-DEL-002")
+    expect.status(delete(fn, kind, entity["id"]), *DELETED, req="FN-DEL-001")
     expect.error(get(fn, kind, entity["id"]), 404, req="FN-DEL-002")
     expect.error(delete(fn, kind, entity["id"]), 404, req="FN-DEL-002")
 
@@ -99,7 +102,7 @@ def test_get_and_second_delete_after_delete_answer_404(
 @pytest.mark.requirement("FN-DEL-003")
 def test_delete_app_removes_its_fns_and_triggers(fn: FnClient, family: Family) -> None:
     req = "FN-DEL-003"
-    expect.status(fn.delete_app(family.app["id"]), 204, req=req)
+    expect.status(fn.delete_app(family.app["id"]), *DELETED, req="FN-DEL-001")
     for fn_entity in (family.fn1, family.fn2):
         expect.error(fn.get_fn(fn_entity["id"]), 404, req=req, why="GET of a deleted app's fn")
     for trigger in (*family.fn1_triggers, family.fn2_trigger):
@@ -119,7 +122,7 @@ def test_delete_fn_removes_its_triggers_and_keeps_its_siblings(
 ) -> None:
     req = "FN-DEL-004"
     app_id = family.app["id"]
-    expect.status(fn.delete_fn(family.fn1["id"]), 204, req=req)
+    expect.status(fn.delete_fn(family.fn1["id"]), *DELETED, req="FN-DEL-001")
     for trigger in family.fn1_triggers:
         response = fn.get_trigger(trigger["id"])
         expect.error(response, 404, req=req, why="GET of a deleted fn's trigger")

@@ -1,0 +1,1 @@
+"""The suite's power test: deliberately broken (and harmlessly different) reference servers."""

@@ -1,0 +1,446 @@
+"""Broken variants, part 1: entity rules (apps, fns, triggers, deletes, annotations).
+
+Each function breaks ONE rule of the reference server. It is called once in a fresh server
+process before ``create_app()`` and replaces attributes of ``reference_impl`` modules, models
+or the SQL datastore (see :mod:`tests.power._patch`); handlers and models look those up at
+call time. Handlers themselves are bound in the route table, so they are replaced there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from reference_impl import errors
+from reference_impl.api import apps, fns, triggers
+from reference_impl.datastore import sql
+from reference_impl.models import app as app_model
+from reference_impl.models import fn as fn_model
+
+from . import _patch
+from ._patch import replace, wrap
+
+# -- deletes ------------------------------------------------------------------------------
+
+
+def delete_answers_200_with_json() -> None:
+    for module in (apps, fns, triggers):
+        replace(module, "no_content", lambda: JSONResponse({"deleted": True}))
+
+
+def app_delete_keeps_children() -> None:
+    def delete_app(self: Any, app_id: str) -> None:
+        with self._writing() as db:
+            if db.run("DELETE FROM apps WHERE id = ?", [app_id]) == 0:
+                raise errors.AppNotFound()
+
+    _patch.sqlite_foreign_keys_off()
+    replace(sql.SqlDatastore, "delete_app", delete_app)
+
+
+def fn_delete_keeps_triggers() -> None:
+    def delete_fn(self: Any, fn_id: str) -> None:
+        with self._writing() as db:
+            if db.run("DELETE FROM fns WHERE id = ?", [fn_id]) == 0:
+                raise errors.FnNotFound()
+
+    _patch.sqlite_foreign_keys_off()
+    replace(sql.SqlDatastore, "delete_fn", delete_fn)
+
+
+# -- apps ---------------------------------------------------------------------------------
+
+
+def missing_app_answers_200() -> None:
+    def make(original: Any) -> Any:
+        async def get_app(request: Any) -> Response:
+            try:
+                response: Response = await original(request)
+            except errors.AppNotFound:
+                return JSONResponse({"id": request.path_params["app_id"]})
+            return response
+
+        return get_app
+
+    _patch.endpoint("getApp", make)
+
+
+def app_name_accepts_dot() -> None:
+    wrap(app_model, "is_unicode_name", lambda original: lambda n: original(n.replace(".", "_")))
+
+
+def app_name_length_unbounded() -> None:
+    replace(app_model, "name_too_long", lambda name: False)
+
+
+def _without(data: Any, key: str) -> Any:
+    return {k: v for k, v in data.items() if k != key} if isinstance(data, dict) else data
+
+
+def app_create_ignores_id() -> None:
+    import reference_impl.models as models
+
+    wrap(models, "app_from_create",
+         lambda original: lambda data, **kw: original(_without(data, "id"), **kw))  # fmt: skip
+
+
+def app_put_ignores_body_id() -> None:
+    import reference_impl.models as models
+
+    def make(original: Any) -> Any:
+        def update(current: Any, data: Any, **kw: Any) -> Any:
+            return original(current, _without(data, "id"), **kw)
+
+        return update
+
+    wrap(models, "app_from_update", make)
+
+
+def app_put_renames() -> None:
+    import reference_impl.models as models
+
+    def make(original: Any) -> Any:
+        def update(current: Any, data: Any, *, path_id: str, now: str) -> Any:
+            name = data.get("name") if isinstance(data, dict) else None
+            if not isinstance(name, str) or not name or name == current.name:
+                return original(current, data, path_id=path_id, now=now)
+            updated = original(current, _without(data, "name"), path_id=path_id, now=now)
+            return dataclasses.replace(updated, name=name, updated_at=now)
+
+        return update
+
+    def update_app(self: Any, app: Any) -> Any:
+        statement = (
+            "UPDATE apps SET name = ?, config = ?, annotations = ?, syslog_url = ?, "
+            "updated_at = ? WHERE id = ?"
+        )
+        params = [app.name, sql._dump(app.config), sql._dump(app.annotations), app.syslog_url,
+                  app.updated_at, app.id]  # fmt: skip
+        with self._writing() as db:
+            if db.run(statement, params) == 0:
+                raise errors.AppNotFound()
+        return app
+
+    wrap(models, "app_from_update", make)
+    replace(sql.SqlDatastore, "update_app", update_app)
+
+
+def app_config_put_replaces() -> None:
+    wrap(app_model, "merge_config", lambda original: lambda current, change: original({}, change))
+
+
+def app_duplicate_name_returns_existing() -> None:
+    def make(original: Any) -> Any:
+        def create_app(self: Any, app: Any) -> Any:
+            try:
+                return original(self, app)
+            except errors.AppAlreadyExists:
+                return self.get_app_by_name(app.name)
+
+        return create_app
+
+    wrap(sql.SqlDatastore, "create_app", make)
+
+
+def app_name_filter_matches_prefix() -> None:
+    def list_apps(self: Any, flt: Any, *, after: Any, limit: int) -> list[Any]:
+        query = sql._Query()
+        if flt.name is not None:
+            query.clauses.append("substr(name, 1, ?) = ?")
+            query.params.extend([len(flt.name), flt.name])
+        statement, params = query.after(after).render("apps", sql.APP_COLUMNS, limit)
+        with self._db.transaction(write=False) as db:
+            return [sql._app(row) for row in db.all(statement, params)]
+
+    replace(sql.SqlDatastore, "list_apps", list_apps)
+
+
+# -- fns ----------------------------------------------------------------------------------
+
+
+def fn_default_memory_256() -> None:
+    replace(fn_model, "DEFAULT_MEMORY", 256)
+
+
+def fn_memory_unbounded() -> None:
+    replace(fn_model, "MAX_MEMORY", 2**31)
+
+
+def fn_config_null_on_read() -> None:
+    def make(original: Any) -> Any:
+        def fn_json(request: Any, fn: Any) -> Any:
+            body = original(request, fn)
+            if request.method == "GET" and not body["config"]:
+                body["config"] = None
+            return body
+
+        return fn_json
+
+    wrap(fns, "fn_json", make)
+
+
+def fn_put_ignores_body_id() -> None:
+    import reference_impl.models as models
+
+    def make(original: Any) -> Any:
+        def update(current: Any, data: Any, **kw: Any) -> Any:
+            return original(current, _without(data, "id"), **kw)
+
+        return update
+
+    wrap(models, "fn_from_update", make)
+
+
+def fn_list_without_app_id_lists_nothing() -> None:
+    def make(original: Any) -> Any:
+        async def list_fns(request: Any) -> Response:
+            if not request.query_params.get("app_id"):
+                return JSONResponse({"items": []})
+            response: Response = await original(request)
+            return response
+
+        return list_fns
+
+    _patch.endpoint("listFns", make)
+
+
+def fn_put_renames() -> None:
+    import reference_impl.models as models
+
+    def make(original: Any) -> Any:
+        def update(current: Any, data: Any, *, path_id: str, now: str) -> Any:
+            updated = original(current, data, path_id=path_id, now=now)
+            name = data.get("name") if isinstance(data, dict) else None
+            if isinstance(name, str) and name and name != current.name:
+                updated = dataclasses.replace(updated, name=name, updated_at=now)
+            return updated
+
+        return update
+
+    def update_fn(self: Any, fn: Any) -> Any:
+        statement = (
+            "UPDATE fns SET name = ?, image = ?, memory = ?, timeout = ?, idle_timeout = ?, "
+            "config = ?, annotations = ?, updated_at = ? WHERE id = ?"
+        )
+        params = [
+            fn.name, fn.image, fn.memory, fn.timeout, fn.idle_timeout,
+            sql._dump(fn.config), sql._dump(fn.annotations), fn.updated_at, fn.id,
+        ]  # fmt: skip
+        with self._writing() as db:
+            if db.run(statement, params) == 0:
+                raise errors.FnNotFound()
+        return fn
+
+    wrap(models, "fn_from_update", make)
+    replace(sql.SqlDatastore, "update_fn", update_fn)
+
+
+def fn_name_not_unique() -> None:
+    def create_fn(self: Any, fn: Any) -> Any:
+        statement = f"INSERT INTO fns ({sql.FN_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+        with self._writing() as db:
+            found = db.all("SELECT shape FROM apps WHERE id = ?", [fn.app_id])
+            if not found:
+                raise errors.AppNotFound()
+            stored = dataclasses.replace(fn, shape=found[0][0])
+            db.run(statement, [
+                stored.id, stored.app_id, stored.name, stored.image, stored.memory,
+                stored.timeout, stored.idle_timeout, sql._dump(stored.config),
+                sql._dump(stored.annotations), stored.shape, stored.created_at, stored.updated_at,
+            ])  # fmt: skip
+        return stored
+
+    replace(sql.SqlDatastore, "create_fn", create_fn)
+    _patch.sqlite_fn_table_without_unique_name()
+
+
+# -- triggers -----------------------------------------------------------------------------
+
+
+def _trigger_check(*, ownership: bool = True, source: bool = True, name: bool = True) -> Any:
+    """The datastore's trigger checks with some of them left out."""
+
+    def check(db: Any, trigger: Any, *, fn_changed: bool) -> None:
+        if fn_changed:
+            found = db.all("SELECT app_id FROM fns WHERE id = ?", [trigger.fn_id])
+            if not found:
+                raise errors.FnNotFound()
+            if ownership and found[0][0] != trigger.app_id:
+                raise errors.BadRequest("Invalid Fn ID - not owned by specified app")
+        clash = "SELECT 1 FROM triggers WHERE app_id = ? AND type = ? AND source = ? AND id <> ?"
+        if source and db.all(clash, [trigger.app_id, trigger.type, trigger.source, trigger.id]):
+            raise errors.TriggerSourceExists()
+        clash = "SELECT 1 FROM triggers WHERE app_id = ? AND fn_id = ? AND name = ? AND id <> ?"
+        if name and db.all(clash, [trigger.app_id, trigger.fn_id, trigger.name, trigger.id]):
+            raise errors.TriggerAlreadyExists()
+
+    return check
+
+
+def _trigger_rules(**rules: bool) -> None:
+    replace(sql.SqlDatastore, "_check_trigger", staticmethod(_trigger_check(**rules)))
+
+
+def trigger_put_ignores_source_rule() -> None:
+    """Creates keep the source rule; updates may move a trigger onto a taken source."""
+    check = _trigger_check(source=False)
+
+    def update_trigger(self: Any, trigger: Any) -> Any:
+        statement = (
+            "UPDATE triggers SET name = ?, fn_id = ?, source = ?, annotations = ?, "
+            "updated_at = ? WHERE id = ?"
+        )
+        with self._writing() as db:
+            rows = db.all("SELECT fn_id FROM triggers WHERE id = ?", [trigger.id])
+            if not rows:
+                raise errors.TriggerNotFound()
+            check(db, trigger, fn_changed=rows[0][0] != trigger.fn_id)
+            db.run(statement, [
+                trigger.name, trigger.fn_id, trigger.source, sql._dump(trigger.annotations),
+                trigger.updated_at, trigger.id,
+            ])  # fmt: skip
+        return trigger
+
+    replace(sql.SqlDatastore, "update_trigger", update_trigger)
+    _patch.sqlite_trigger_table(unique_source=False)
+
+
+def trigger_list_ignores_fn_filter() -> None:
+    def make(original: Any) -> Any:
+        def list_triggers(self: Any, flt: Any, **kw: Any) -> Any:
+            return original(self, dataclasses.replace(flt, fn_id=None), **kw)
+
+        return list_triggers
+
+    wrap(sql.SqlDatastore, "list_triggers", make)
+
+
+def hybrid_lookup_ignores_app() -> None:
+    def get_trigger_by_source(self: Any, app_id: str, type_: str, source: str) -> Any:
+        statement = (
+            f"SELECT {sql.TRIGGER_COLUMNS} FROM triggers WHERE type = ? AND source = ? "
+            "ORDER BY id LIMIT 1"
+        )
+        return sql._trigger(self._one(statement, [type_, source], errors.TriggerNotFound))
+
+    replace(sql.SqlDatastore, "get_trigger_by_source", get_trigger_by_source)
+
+
+def trigger_source_not_unique() -> None:
+    _trigger_rules(source=False)
+    _patch.sqlite_trigger_table(unique_source=False)
+
+
+def trigger_name_not_unique() -> None:
+    _trigger_rules(name=False)
+    _patch.sqlite_trigger_table(unique_name=False)
+
+
+def trigger_fn_of_other_app_accepted() -> None:
+    _trigger_rules(ownership=False)
+
+
+def hybrid_lookup_always_404() -> None:
+    async def get_trigger_by_source(request: Any) -> Response:
+        raise errors.TriggerNotFound()
+
+    _patch.endpoint("getTriggerBySource", lambda original: get_trigger_by_source)
+
+
+# -- annotations --------------------------------------------------------------------------
+
+
+def annotations_put_replaces() -> None:
+    from reference_impl.models import trigger as trigger_model
+
+    for module in (app_model, fn_model, trigger_model):
+        wrap(module, "merge_annotations",
+             lambda original: lambda current, change: original({}, change))  # fmt: skip
+
+
+def annotation_count_unbounded() -> None:
+    from reference_impl.models import validation
+
+    replace(validation, "MAX_ANNOTATIONS", 10**6)
+
+
+def annotation_key_with_space() -> None:
+    import re
+
+    from reference_impl.models import validation
+
+    replace(validation, "_ANNOTATION_KEY", re.compile(r"^[ -~]+$"))
+
+
+def null_annotation_value_crashes() -> None:
+    """A null annotation value raises an unexpected error: 500 (as upstream does)."""
+    from reference_impl.models import validation
+
+    def make(original: Any) -> Any:
+        def check(key: str, value: Any) -> None:
+            if value is None:
+                raise TypeError("annotation value is None")
+            original(key, value)
+
+        return check
+
+    wrap(validation, "check_annotation_entry", make)
+
+
+def delete_of_missing_answers_204() -> None:
+    def make(original: Any) -> Any:
+        def delete(self: Any, entity_id: str) -> None:
+            with contextlib.suppress(errors.NotFound):
+                original(self, entity_id)
+
+        return delete
+
+    for name in ("delete_app", "delete_fn", "delete_trigger"):
+        wrap(sql.SqlDatastore, name, make)
+
+
+def app_without_created_at() -> None:
+    from reference_impl.models.app import App
+
+    def make(original: Any) -> Any:
+        def to_json(self: Any) -> Any:
+            body = original(self)
+            body.pop("created_at", None)
+            return body
+
+        return to_json
+
+    wrap(App, "to_json", make)
+
+
+def refused_app_create_leaves_app() -> None:
+    """A create refused for a bad field still stores an app of that name."""
+    import json
+
+    from reference_impl import ids, models
+    from reference_impl.models.app import App, check_app_name
+
+    def make(original: Any) -> Any:
+        async def create_app(request: Any) -> Response:
+            raw = await request.body()  # cached: the handler reads it again
+            try:
+                response: Response = await original(request)
+            except errors.BadRequest:
+                try:
+                    name = check_app_name(json.loads(raw).get("name"))
+                    now = models.utc_now()
+                    store = request.app.state.ctx.datastore
+                    store.create_app(
+                        App(id=ids.new_id(), name=name, created_at=now, updated_at=now)
+                    )
+                except (ValueError, AttributeError, TypeError, errors.FnError):
+                    pass
+                raise
+            return response
+
+        return create_app
+
+    _patch.endpoint("createApp", make)

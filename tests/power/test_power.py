@@ -1,0 +1,139 @@
+"""The suite's power: run it against every variant and check what it concludes.
+
+A broken variant must fail the run and name each requirement the variant breaks; a harmless
+variant must pass with no requirement failed (or in error) at any level. Each case starts the
+variant with ``conformance._server.LocalServer`` (``python -m tests.power.serve NAME``), runs
+the variant's suite modules against it in a child pytest exactly as a user would (plus
+``tests.power._fast``, which only skips Hypothesis' shrinking), and reads the verdict from
+``results.json``. The cases are independent, so pytest-xdist runs them in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance._server import LocalServer
+
+from .variants import MAX_REQUEST_SIZE, VARIANTS, Variant
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Environment of the outer run that must not steer the inner suite run.
+_DROPPED_ENV = ("FN_API_URL", "FNCONF_", "PYTEST_", "HYPOTHESIS_PROFILE")
+SUITE_TIMEOUT = 240
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_ENV)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _run_id() -> str:
+    return "p" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(7))
+
+
+def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, float]:
+    """Serve ``variant``, run its areas of the suite against it; (results.json, output, s)."""
+    env = {
+        "FN_MAX_REQUEST_SIZE": str(MAX_REQUEST_SIZE),
+        "PYTHONPATH": _child_env()["PYTHONPATH"],
+        **variant.env,
+    }
+    run_id = _run_id()
+    started = time.monotonic()
+    with LocalServer(env=env, module="tests.power.serve", args=(variant.name,)) as server:
+        command = [
+            sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header",
+            "-p", "tests.power._fast",
+            # schemathesis' pytest plugin costs ~0.5 s per run; only the schema area needs it.
+            *(() if "test_schema" in variant.areas else ("-p", "no:schemathesis")),
+            "--fn-conformance", *(f"conformance/suite/{area}.py" for area in variant.areas),
+            "--fn-target", server.url,
+            "--fn-max-request-size", str(MAX_REQUEST_SIZE),
+            "--fn-report-dir", str(report_dir),
+            "--fn-run-id", run_id,
+            "--fn-effort", "dev",
+        ]  # fmt: skip
+        proc = subprocess.run(
+            command, cwd=ROOT, env=_child_env(), capture_output=True, text=True,
+            timeout=SUITE_TIMEOUT, check=False,
+        )  # fmt: skip
+        log = server.log_text()
+    elapsed = time.monotonic() - started
+    output = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}\nserver log:\n{log[-2000:]}"
+    path = report_dir / run_id / "results.json"
+    if not path.exists():
+        pytest.fail(f"the suite wrote no results.json (exit {proc.returncode}):\n{output}")
+    return json.loads(path.read_text()), output, elapsed
+
+
+def _failures(document: dict[str, Any]) -> list[str]:
+    lines = []
+    for req in document["requirements"]:
+        if req["outcome"] in ("failed", "error"):
+            lines.append(f"{req['id']} ({req['level']}) {req['outcome']}: {req['title']}")
+            bad = [t for t in req["tests"] if t["outcome"] in ("failed", "error")]
+            for test in bad[:3]:
+                message = test["message"].strip().replace("\n", "\n      ")[:800]
+                lines.append(f"  - {test['nodeid']}\n      {message}")
+    return lines
+
+
+def _record(variant: Variant, document: dict[str, Any], elapsed: float) -> None:
+    """With FN_POWER_SUMMARY=<file>, append what the suite concluded (for the README table)."""
+    target = os.environ.get("FN_POWER_SUMMARY")
+    if not target:
+        return
+    line = {
+        "variant": variant.name,
+        "harmless": variant.harmless,
+        "expected": list(variant.breaks),
+        "passed": document["verdict"]["passed"],
+        "failed": [r["id"] for r in document["requirements"] if r["outcome"] == "failed"],
+        "errors": [r["id"] for r in document["requirements"] if r["outcome"] == "error"],
+        "tests": document["tests"],
+        "seconds": round(elapsed, 1),
+    }
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line) + "\n")
+
+
+#: The longest cases first, so that xdist's workers finish together.
+ORDERED = sorted(VARIANTS, key=lambda v: (not v.harmless, -len(v.areas)))
+
+
+@pytest.mark.parametrize("variant", ORDERED, ids=[v.name for v in ORDERED])
+def test_suite_judges_variant(variant: Variant, tmp_path: Path) -> None:
+    document, output, elapsed = run_suite(variant, tmp_path)
+    _record(variant, document, elapsed)
+    verdict = document["verdict"]
+    outcomes = {r["id"]: r["outcome"] for r in document["requirements"]}
+    failures = _failures(document)
+    detail = "\n".join(failures) or "(no requirement failed)"
+    summary = f"verdict {verdict}, {document['tests']} tests in {elapsed:.1f}s"
+    wrong = {k: outcomes.get(k) for k, v in variant.outcomes.items() if outcomes.get(k) != v}
+    assert not wrong, (
+        f"variant {variant.name!r}: outcomes {wrong}, expected {dict(variant.outcomes)}"
+    )
+    if variant.harmless:
+        assert verdict["passed"] and not failures, (
+            f"harmless variant {variant.name!r} ({variant.doc}) was judged non-conforming: "
+            f"{summary}\n{detail}\n{output if not failures else ''}"
+        )
+        return
+    missed = [req_id for req_id in variant.breaks if outcomes.get(req_id) != "failed"]
+    assert not verdict["passed"] and not missed, (
+        f"broken variant {variant.name!r} ({variant.doc}) not caught as expected: {summary}\n"
+        f"expected failed: {', '.join(variant.breaks)}; not named: {', '.join(missed) or '-'} "
+        f"({', '.join(f'{i}={outcomes.get(i)}' for i in missed)})\n{detail}"
+    )

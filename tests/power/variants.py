@@ -1,0 +1,515 @@
+"""The catalogue of target variants the power test runs the suite against.
+
+Each variant is the reference server with exactly ONE rule broken (``harmless=False``: the
+suite must fail the run and name every ID in ``breaks``) or with one difference our contract
+allows (``harmless=True``: the suite must pass). A variant changes the server either by
+``apply`` (monkeypatches of ``reference_impl`` made before ``create_app()``) or by ``wrap``
+(pure ASGI middleware around the finished app), plus ``env`` (extra ``FN_*`` settings).
+``areas`` are the suite modules worth running against it, kept minimal for speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from . import broken_http, broken_rules, harmless
+
+#: Every variant runs with this request size limit, and the suite is told so (FN-SEC-001).
+MAX_REQUEST_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    harmless: bool
+    #: Requirement IDs the suite must report as failed (empty for harmless variants).
+    breaks: tuple[str, ...]
+    #: Suite modules to run (``test_<area>``), selected with ``-k``.
+    areas: tuple[str, ...]
+    doc: str
+    apply: Callable[[], None] | None = None
+    wrap: Callable[[Any], Any] | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: uvicorn's HTTP implementation ("h11" keeps the case of response header names).
+    http: str = "auto"
+    #: Outcomes some requirements must end with (e.g. "unsupported" for a missing capability).
+    outcomes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _broken(
+    name: str, breaks: str | tuple[str, ...], areas: str | tuple[str, ...], doc: str, **kw: Any
+) -> Variant:
+    ids = (breaks,) if isinstance(breaks, str) else breaks
+    modules = (areas,) if isinstance(areas, str) else areas
+    return Variant(name, False, ids, modules, doc, **kw)
+
+
+def _harmless(name: str, areas: str | tuple[str, ...], doc: str, **kw: Any) -> Variant:
+    modules = (areas,) if isinstance(areas, str) else areas
+    return Variant(name, True, (), modules, doc, **kw)
+
+
+APPS, FNS, TRIGGERS = "test_apps", "test_fns", "test_triggers"
+DELETES, PAGING, ANNOTATIONS = "test_deletes", "test_paging", "test_annotations"
+SERVICE, BAD_INPUT, HYBRID = "test_service", "test_bad_input", "test_hybrid"
+LIFECYCLE, SCHEMA = "test_lifecycle", "test_schema"
+#: Every module of the suite: harmless variants must pass all of it.
+ALL_AREAS = (
+    SERVICE, APPS, FNS, TRIGGERS, ANNOTATIONS, DELETES, PAGING, HYBRID, BAD_INPUT,
+    LIFECYCLE, SCHEMA,
+)  # fmt: skip
+
+VARIANTS: tuple[Variant, ...] = (
+    # -- broken: routing and errors ------------------------------------------------------
+    _broken(
+        "wrong-method-404",
+        "FN-ERR-002",
+        SERVICE,
+        "A known path with a method it does not serve answers 404 instead of 405.",
+        apply=broken_http.wrong_method_answers_404,
+    ),
+    _broken(
+        "unknown-path-html",
+        "FN-ERR-003",
+        SERVICE,
+        "An unknown path answers 404 with an HTML page instead of a JSON error.",
+        apply=broken_http.unknown_path_html,
+    ),
+    _broken(
+        "errors-text-plain",
+        "FN-ERR-004",
+        SERVICE,
+        "Every error body is the right JSON, but typed text/plain.",
+        apply=broken_http.errors_typed_text_plain,
+    ),
+    _broken(
+        "error-body-doubled",
+        "FN-ERR-003",
+        SERVICE,
+        "Every error body holds the JSON error document twice.",
+        apply=broken_http.error_body_doubled,
+    ),
+    _broken(
+        "invalid-json-text-plain",
+        "FN-ERR-004",
+        BAD_INPUT,
+        "Unparseable JSON is refused with 400 and a text/plain message (as upstream does).",
+        apply=broken_http.invalid_json_typed_text_plain,
+    ),
+    _broken(
+        "invalid-json-500",
+        "FN-ERR-005",
+        BAD_INPUT,
+        "Unparseable JSON bodies crash the handler: 500.",
+        apply=broken_http.invalid_json_answers_500,
+    ),
+    # -- broken: apps ----------------------------------------------------------------------
+    _broken(
+        "missing-app-200",
+        "FN-APP-007",
+        APPS,
+        "GET of an unknown app answers 200 with a stub app.",
+        apply=broken_rules.missing_app_answers_200,
+    ),
+    _broken(
+        "app-name-dot",
+        "FN-APP-005",
+        APPS,
+        "App names may contain '.'.",
+        apply=broken_rules.app_name_accepts_dot,
+    ),
+    _broken(
+        "app-name-unbounded",
+        "FN-APP-004",
+        APPS,
+        "App names longer than 255 bytes are accepted.",
+        apply=broken_rules.app_name_length_unbounded,
+    ),
+    _broken(
+        "app-create-id-ignored",
+        "FN-APP-002",
+        APPS,
+        "An id in an app create body is ignored (200) instead of refused.",
+        apply=broken_rules.app_create_ignores_id,
+    ),
+    _broken(
+        "app-duplicate-200",
+        "FN-APP-006",
+        APPS,
+        "Creating an app with a taken name answers 200 with the existing app.",
+        apply=broken_rules.app_duplicate_name_returns_existing,
+    ),
+    _broken(
+        "app-put-renames",
+        "FN-APP-009",
+        APPS,
+        "PUT with another name renames the app.",
+        apply=broken_rules.app_put_renames,
+    ),
+    _broken(
+        "app-put-body-id-ignored",
+        "FN-APP-010",
+        APPS,
+        "PUT whose body id differs from the path updates the app anyway.",
+        apply=broken_rules.app_put_ignores_body_id,
+    ),
+    _broken(
+        "app-config-put-replaces",
+        "FN-APP-008",
+        APPS,
+        "PUT replaces the app config instead of merging it per key.",
+        apply=broken_rules.app_config_put_replaces,
+    ),
+    _broken(
+        "app-name-filter-prefix",
+        "FN-APP-014",
+        APPS,
+        "The app list filter 'name' also returns apps whose name starts with it.",
+        apply=broken_rules.app_name_filter_matches_prefix,
+    ),
+    # -- broken: fns -----------------------------------------------------------------------
+    _broken(
+        "fn-default-memory-256",
+        "FN-FN-001",
+        FNS,
+        "A fn created without memory gets 256 MB instead of 128.",
+        apply=broken_rules.fn_default_memory_256,
+    ),
+    _broken(
+        "fn-memory-unbounded",
+        "FN-FN-005",
+        FNS,
+        "Fn memory above 8192 MB is accepted.",
+        apply=broken_rules.fn_memory_unbounded,
+    ),
+    _broken(
+        "fn-config-null",
+        "FN-FN-012",
+        FNS,
+        "An empty fn config reads back as null on GET and list (as upstream does).",
+        apply=broken_rules.fn_config_null_on_read,
+    ),
+    _broken(
+        "fn-put-body-id-ignored",
+        "FN-FN-010",
+        FNS,
+        "Fn PUT whose body id differs from the path updates the fn anyway.",
+        apply=broken_rules.fn_put_ignores_body_id,
+    ),
+    _broken(
+        "fn-list-without-app-id",
+        "FN-FN-013",
+        FNS,
+        "Listing fns without app_id answers 200 with an empty list instead of 400.",
+        apply=broken_rules.fn_list_without_app_id_lists_nothing,
+    ),
+    # -- broken: triggers ------------------------------------------------------------------
+    _broken(
+        "trigger-source-not-unique",
+        "FN-TRG-006",
+        TRIGGERS,
+        "Two triggers of one app may share type and source.",
+        apply=broken_rules.trigger_source_not_unique,
+    ),
+    _broken(
+        "trigger-name-not-unique",
+        "FN-TRG-008",
+        TRIGGERS,
+        "Two triggers of one fn may share a name.",
+        apply=broken_rules.trigger_name_not_unique,
+    ),
+    _broken(
+        "trigger-foreign-fn",
+        "FN-TRG-005",
+        TRIGGERS,
+        "A trigger may point at a fn of another app.",
+        apply=broken_rules.trigger_fn_of_other_app_accepted,
+    ),
+    _broken(
+        "hybrid-always-404",
+        "FN-HYB-001",
+        HYBRID,
+        "The runner API's triggerBySource answers 404 for every trigger.",
+        apply=broken_rules.hybrid_lookup_always_404,
+    ),
+    # -- broken: deletes -------------------------------------------------------------------
+    _broken(
+        "delete-200-json",
+        "FN-DEL-001",
+        DELETES,
+        "Deletes answer 200 with a JSON body instead of 204 with none.",
+        apply=broken_rules.delete_answers_200_with_json,
+    ),
+    _broken(
+        "app-delete-no-cascade",
+        "FN-DEL-003",
+        DELETES,
+        "Deleting an app leaves its fns and triggers behind.",
+        apply=broken_rules.app_delete_keeps_children,
+    ),
+    _broken(
+        "fn-delete-no-cascade",
+        "FN-DEL-004",
+        DELETES,
+        "Deleting a fn leaves its triggers behind.",
+        apply=broken_rules.fn_delete_keeps_triggers,
+    ),
+    # -- broken: listing -------------------------------------------------------------------
+    _broken(
+        "per-page-unclamped",
+        "FN-PAGE-002",
+        PAGING,
+        "per_page above 100 is not clamped.",
+        apply=broken_http.per_page_not_clamped,
+    ),
+    _broken(
+        "items-null-when-empty",
+        "FN-PAGE-001",
+        PAGING,
+        'An empty list answers {"items": null}.',
+        apply=broken_http.items_null_when_empty,
+    ),
+    _broken(
+        "no-next-cursor",
+        "FN-PAGE-003",
+        PAGING,
+        "A full page carries no next_cursor.",
+        apply=broken_http.no_next_cursor,
+    ),
+    _broken(
+        "cursor-skips-one",
+        "FN-PAGE-004",
+        PAGING,
+        "Every page after the first starts one item late (one item per page is lost).",
+        apply=broken_http.cursor_skips_one,
+    ),
+    _broken(
+        "order-case-insensitive",
+        "FN-PAGE-005",
+        PAGING,
+        "Lists are ordered by lower-cased name instead of byte order.",
+        apply=broken_http.order_case_insensitive,
+    ),
+    _broken(
+        "cursor-name-only",
+        "FN-PAGE-006",
+        PAGING,
+        "The cursor holds the name only, so triggers with equal names on other fns are "
+        "skipped (as upstream does).",
+        apply=broken_http.cursor_by_name_only,
+    ),
+    _broken(
+        "bad-cursor-500",
+        "FN-PAGE-007",
+        PAGING,
+        "A cursor the server cannot decode crashes the list: 500.",
+        apply=broken_http.bad_cursor_crashes,
+    ),
+    # -- broken: annotations ---------------------------------------------------------------
+    _broken(
+        "annotations-put-replaces",
+        "FN-ANN-004",
+        ANNOTATIONS,
+        "PUT replaces the annotations instead of merging them per key.",
+        apply=broken_rules.annotations_put_replaces,
+    ),
+    _broken(
+        "annotation-count-unbounded",
+        "FN-ANN-007",
+        ANNOTATIONS,
+        "More than 100 annotation keys are accepted.",
+        apply=broken_rules.annotation_count_unbounded,
+    ),
+    # -- broken: limits --------------------------------------------------------------------
+    _broken(
+        "request-size-ignored",
+        "FN-SEC-001",
+        BAD_INPUT,
+        "FN_MAX_REQUEST_SIZE is configured (and announced to the suite) but never applied.",
+        apply=broken_http.request_size_limit_ignored,
+    ),
+    # -- broken: added probes ------------------------------------------------------------
+    _broken(
+        "fn-put-renames",
+        "FN-FN-011",
+        FNS,
+        "PUT with another name renames the fn.",
+        apply=broken_rules.fn_put_renames,
+    ),
+    _broken(
+        "fn-name-not-unique",
+        "FN-FN-007",
+        FNS,
+        "Two fns of one app may share a name.",
+        apply=broken_rules.fn_name_not_unique,
+    ),
+    _broken(
+        "trigger-put-source-clash",
+        "FN-TRG-010",
+        TRIGGERS,
+        "Trigger PUT may move a trigger onto a source another trigger of the app holds "
+        "(creates still keep the rule).",
+        apply=broken_rules.trigger_put_ignores_source_rule,
+    ),
+    _broken(
+        "trigger-list-ignores-fn-id",
+        "FN-TRG-012",
+        TRIGGERS,
+        "The trigger list ignores its fn_id filter.",
+        apply=broken_rules.trigger_list_ignores_fn_filter,
+    ),
+    _broken(
+        "hybrid-ignores-app",
+        "FN-HYB-001",
+        HYBRID,
+        "triggerBySource finds a trigger of any app with that type and source.",
+        apply=broken_rules.hybrid_lookup_ignores_app,
+    ),
+    _broken(
+        "annotation-key-space",
+        "FN-ANN-005",
+        ANNOTATIONS,
+        "Annotation keys may contain spaces.",
+        apply=broken_rules.annotation_key_with_space,
+    ),
+    _broken(
+        "null-annotation-500",
+        "FN-ERR-005",
+        ANNOTATIONS,
+        "A null annotation value crashes the server: 500 (as upstream does).",
+        apply=broken_rules.null_annotation_value_crashes,
+    ),
+    _broken(
+        "delete-missing-204",
+        "FN-DEL-002",
+        DELETES,
+        "Deleting an entity that does not exist (any more) answers 204.",
+        apply=broken_rules.delete_of_missing_answers_204,
+    ),
+    _broken(
+        "app-without-created-at",
+        "FN-APP-001",
+        APPS,
+        "Apps are rendered without created_at.",
+        apply=broken_rules.app_without_created_at,
+    ),
+    _broken(
+        "refused-create-leaves-app",
+        "FN-SEC-005",
+        BAD_INPUT,
+        "An app create refused with 400 still stores an app of that name.",
+        apply=broken_rules.refused_app_create_leaves_app,
+    ),
+    _broken(
+        "integer-strings-coerced",
+        "FN-SEC-002",
+        BAD_INPUT,
+        "Numeric strings are accepted for memory, timeout and idle_timeout.",
+        apply=broken_http.integer_strings_coerced,
+    ),
+    _broken(
+        "app-success-text-plain",
+        "FN-ERR-007",
+        APPS,
+        "Successful app responses carry the right JSON typed text/plain.",
+        apply=broken_http.app_success_typed_text_plain,
+    ),
+    _broken(
+        "version-without-version",
+        "FN-ERR-008",
+        SERVICE,
+        "GET /version answers JSON without a version.",
+        apply=broken_http.version_without_version,
+    ),
+    _broken(
+        "per-page-zero-means-one",
+        "FN-PAGE-002",
+        PAGING,
+        "per_page 0 or below gives pages of one item instead of 30.",
+        apply=broken_http.per_page_zero_means_one,
+    ),
+    # -- harmless --------------------------------------------------------------------------
+    _harmless(
+        "cursor-hex",
+        (PAGING, LIFECYCLE, SCHEMA),
+        "Cursors are hex text instead of base64 (cursors are opaque).",
+        apply=harmless.cursor_as_hex,
+    ),
+    _harmless(
+        "cursor-token",
+        (PAGING, LIFECYCLE, SCHEMA),
+        "Cursors are random tokens mapped to positions inside the server.",
+        apply=harmless.cursor_as_token,
+    ),
+    _harmless(
+        "extra-entity-fields",
+        ALL_AREAS,
+        "Every app, fn and trigger carries extra fields the swagger does not name.",
+        apply=harmless.extra_entity_fields,
+    ),
+    _harmless(
+        "reordered-keys",
+        ALL_AREAS,
+        "JSON responses list their keys in reverse order.",
+        wrap=harmless.reordered_keys,
+    ),
+    _harmless(
+        "pretty-json",
+        ALL_AREAS,
+        "JSON responses are indented, with non-ASCII text as \\u escapes.",
+        wrap=harmless.pretty_json,
+    ),
+    _harmless(
+        "header-case",
+        ALL_AREAS,
+        "Response header names in mixed case, 'application/json; charset=utf-8', and "
+        "extra headers (Cache-Control, Vary, X-Request-Id).",
+        wrap=harmless.header_case_and_extra_headers,
+        http="h11",
+    ),
+    _harmless(
+        "latency-50ms",
+        (APPS, LIFECYCLE),
+        "Every request waits 50 ms before it is handled.",
+        wrap=harmless.latency(0.05),
+    ),
+    _harmless(
+        "injected-annotations",
+        ALL_AREAS,
+        "The datastore injects an annotation of its own into every entity it reads.",
+        env={"FN_DS_EXTRA_ANNOTATIONS": '{"example.com/injected":"yes"}'},
+    ),
+    _harmless(
+        "unknown-fields-ignored",
+        ALL_AREAS,
+        "Unknown body fields are dropped (as upstream does) instead of refused with 400.",
+        apply=harmless.unknown_fields_ignored,
+    ),
+    _harmless(
+        "runner-api-absent",
+        (HYBRID, SERVICE),
+        "The runner API is not served at all: the hybrid area must be unsupported, not failed.",
+        apply=harmless.no_runner_api,
+        outcomes=MappingProxyType({"FN-HYB-001": "unsupported"}),
+    ),
+    _harmless(
+        "reworded-errors",
+        ALL_AREAS,
+        "Error messages are worded differently; statuses and the body shape stay.",
+        apply=harmless.reworded_errors,
+    ),
+)
+
+
+def by_name(name: str) -> Variant:
+    for variant in VARIANTS:
+        if variant.name == name:
+            return variant
+    known = ", ".join(v.name for v in VARIANTS)
+    raise KeyError(f"unknown variant {name!r} (known: {known})")
+
+
+__all__ = ["MAX_REQUEST_SIZE", "VARIANTS", "Variant", "by_name"]
