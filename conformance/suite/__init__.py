@@ -1,1 +1,1 @@
-"""The shipped conformance tests: ``pytest --pyargs conformance.suite`` or ``fn-conformance run``."""
+"""The shipped conformance tests (``pytest --pyargs conformance.suite``, ``fn-conformance run``)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from conformance import expect
 from conformance.client import FnClient
@@ -38,14 +39,14 @@ def runner_api_is_served(fn: FnClient, names: Names) -> None:
         )
 
 
-def _message(response: Any) -> str:
+def _message(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
         return response.text[:200]
     text = str(body.get("message", "")) if isinstance(body, dict) else str(body)
     # An unknown-path message usually names the path; compare without it.
-    return text.split(":")[0]
+    return str(text.split(":")[0])
 
 
 @pytest.mark.parametrize(
