@@ -440,7 +440,7 @@ def _message(report: pytest.TestReport) -> str:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or not state.is_controller:
+    if state is None or not state.is_controller or session.config.option.collectonly:
         return
     from .report import write_reports
 
