@@ -208,6 +208,11 @@ def _area_of(item: pytest.Item | pytest.TestReport) -> str:
     return module.removeprefix("test_").removesuffix(".py")
 
 
+def _in_suite(item: pytest.Item) -> bool:
+    path = Path(str(item.path)).resolve()
+    return path == SUITE_DIR or SUITE_DIR in path.parents
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
@@ -220,9 +225,12 @@ def pytest_collection_modifyitems(
     for item in items:
         ids = _requirements_of(item)
         if not ids:
-            raise pytest.UsageError(
-                f"{item.nodeid} declares no requirement (@pytest.mark.requirement)"
-            )
+            if _in_suite(item):
+                raise pytest.UsageError(
+                    f"{item.nodeid} declares no requirement (@pytest.mark.requirement)"
+                )
+            keep.append(item)  # not a conformance test: left alone
+            continue
         unknown = [req_id for req_id in ids if req_id not in catalogue]
         if unknown:
             raise pytest.UsageError(
@@ -352,7 +360,7 @@ def pytest_runtest_makereport(
         return
     ids = _requirements_of(item)
     result = _classify(report, call)
-    if result is None:
+    if result is None or not ids:
         return
     failed_req = None
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):

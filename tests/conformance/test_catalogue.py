@@ -63,8 +63,19 @@ def test_a_test_naming_an_unknown_requirement_fails_collection(tmp_path: Path) -
     assert "FN-APP-999" in result.stdout + result.stderr
 
 
-def test_a_test_without_requirements_fails_collection(tmp_path: Path) -> None:
+def test_a_suite_test_without_requirements_fails_collection(tmp_path: Path) -> None:
+    # This folder plays the suite package for the child run.
+    (tmp_path / "conftest.py").write_text(
+        "from pathlib import Path\nimport conformance.plugin as plugin\n"
+        "plugin.SUITE_DIR = Path(__file__).resolve().parent\n"
+    )
     (tmp_path / "test_bare.py").write_text("def test_x():\n    pass\n")
     result = _collect(str(tmp_path / "test_bare.py"), cwd=tmp_path)
     assert result.returncode != 0
     assert "declares no requirement" in result.stdout + result.stderr
+
+
+def test_tests_outside_the_suite_need_no_requirements(tmp_path: Path) -> None:
+    (tmp_path / "test_bare.py").write_text("def test_x():\n    pass\n")
+    result = _collect(str(tmp_path / "test_bare.py"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
