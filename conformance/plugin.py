@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ class RunState:
         self.verdict: dict[str, Any] = {}
         self.pytest_config: pytest.Config | None = None
         self.budget: Budget | None = None
+        self.started = time.time()
 
     @property
     def writer(self) -> Any:
@@ -192,7 +194,13 @@ def pytest_configure_node(node: Any) -> None:
             "run_id": state.cfg.run_id,
             "max_request_size": state.cfg.max_request_size,
             "seed": state.cfg.seed,
+            # The budget is shared out between the workers.
+            "request_budget": -(-state.cfg.request_budget // max(1, _worker_count(node))),
         }
+
+
+def _worker_count(node: Any) -> int:
+    return int(node.workerinput.get("workercount") or 1)
 
 
 def _requirements_of(item: pytest.Item) -> list[str]:
@@ -282,7 +290,8 @@ def fn_ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
     state = _state(request)
     ledger = Ledger(state.report_dir / f"ledger-{state.worker or 'main'}.jsonl")
     yield ledger
-    client = _make_client(state)
+    # Cleanup is never refused for budget: removing what the run made is what makes it safe.
+    client = _make_client(state, budget=Budget(None))
     report = ledger.cleanup(client)
     state.report_dir.mkdir(parents=True, exist_ok=True)
     (state.report_dir / f"cleanup-{state.worker or 'main'}.json").write_text(
@@ -290,6 +299,10 @@ def fn_ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
             {
                 "created": len(ledger.entries),
                 "deleted": report.deleted,
+                "removed": len(ledger.entries)
+                - len(report.leaked or [])
+                - len(report.errors or []),
+                "requests": state.budget.used if state.budget is not None else 0,
                 "leaked": [e.__dict__ for e in report.leaked or []],
                 "errors": report.errors,
             }
@@ -297,7 +310,7 @@ def fn_ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
     )
 
 
-def _make_client(state: RunState) -> FnClient:
+def _make_client(state: RunState, *, budget: Budget | None = None) -> FnClient:
     cfg = state.cfg
     return FnClient(
         cfg.api_url,
@@ -306,7 +319,7 @@ def _make_client(state: RunState) -> FnClient:
         secrets=cfg.secrets,
         timeout=cfg.request_timeout * cfg.timeout_multiplier,
         recorder=state.recorder,
-        budget=_budget(state),
+        budget=budget or _budget(state),
     )
 
 

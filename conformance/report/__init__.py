@@ -19,8 +19,6 @@ from .collect import area_counts, collect, load_baseline
 if TYPE_CHECKING:
     from ..plugin import RunState
 
-STARTED = time.time()
-
 
 def _target_version(state: RunState) -> str:
     cfg = state.cfg
@@ -33,11 +31,12 @@ def _target_version(state: RunState) -> str:
 
 
 def _cleanup(report_dir: Path) -> dict[str, Any]:
-    total: dict[str, Any] = {"created": 0, "deleted": 0, "leaked": [], "errors": []}
+    total: dict[str, Any] = {"created": 0, "deleted": 0, "removed": 0, "leaked": [], "errors": []}
+    total["requests"] = 0
     for path in sorted(report_dir.glob("cleanup-*.json")):
         part = json.loads(path.read_text())
-        total["created"] += part["created"]
-        total["deleted"] += part["deleted"]
+        for key in ("created", "deleted", "removed", "requests"):
+            total[key] += part[key]
         total["leaked"] += part["leaked"]
         total["errors"] += part["errors"]
     return total
@@ -75,9 +74,9 @@ def write_reports(state: RunState, session: pytest.Session) -> dict[str, Any]:
         "schema_version": results.SCHEMA_VERSION,
         "suite": {"name": "fn-conformance", "version": __version__},
         "run_id": cfg.run_id,
-        "started_at": _iso(STARTED),
+        "started_at": _iso(state.started),
         "finished_at": _iso(finished),
-        "duration_s": round(finished - STARTED, 2),
+        "duration_s": round(finished - state.started, 2),
         "target": {
             "api_url": cfg.api_url,
             "invoke_url": cfg.invoke_url or cfg.api_url,
@@ -88,7 +87,7 @@ def write_reports(state: RunState, session: pytest.Session) -> dict[str, Any]:
         "effort": cfg.effort,
         "seed": cfg.seed,
         "config": config,
-        "requests_sent": state.budget.used if state.budget is not None else None,
+        "requests_sent": cleanup.pop("requests"),
         "verdict": {"passed": passed, "blocking": blocking, "problems": problems},
         "areas": areas,
         "summary": {o.value: sum(1 for r in rows if r.outcome == o) for o in Outcome},

@@ -34,7 +34,8 @@ def render(document: dict[str, Any]) -> str:
         "",
         "## Cleanup",
         "",
-        f"Created {cleanup['created']}, deleted {cleanup['deleted']}, "
+        f"Created {cleanup['created']}; {cleanup['removed']} verified gone at the end "
+        f"({cleanup['deleted']} by their own DELETE, the rest by tests or cascades); "
         f"leaked {len(cleanup['leaked'])}, errors {len(cleanup['errors'])}.",
     ]
     for leak in cleanup["leaked"]:

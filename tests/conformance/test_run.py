@@ -143,3 +143,24 @@ def test_cleanup_removes_what_a_crashed_run_left_and_nothing_else(
         assert requests.get(f"{server.url}/v2/apps/{app['id']}", timeout=10).status_code == 404
     assert _fetch(server.url, "apps", other["id"]) == other
     assert _fetch(server.url, "fns", fn["id"])["name"] == "f"
+
+
+def test_request_budget_ends_tests_as_errors_and_cleanup_still_runs(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    run_id = "budget01"
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", server.url,
+         "--report-dir", str(tmp_path), "--run-id", run_id, "--effort", "dev",
+         "--request-budget", "25", "-k", "test_apps"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout[-3000:]
+    document = json.loads((tmp_path / run_id / "results.json").read_text())
+    outcomes = {t["outcome"] for r in document["requirements"] for t in r["tests"]}
+    assert "error" in outcomes and "failed" not in outcomes
+    assert document["requests_sent"] > 25 - 1
+    cleanup = document["cleanup"]
+    assert cleanup["created"] > 0 and cleanup["leaked"] == [] and cleanup["errors"] == []
+    leftovers = [a for a in _all_apps(server.url) if a["name"].startswith(run_prefix(run_id))]
+    assert leftovers == []
