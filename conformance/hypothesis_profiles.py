@@ -16,10 +16,19 @@ _COMMON: dict[str, Any] = {
     ],
     "database": None,  # replaying examples from an earlier target would mislead
     "derandomize": False,
+    # One finding per test, so the failure names one requirement (not an ExceptionGroup).
+    "report_multiple_bugs": False,
 }
+#: Shrinking against a live server can take minutes; dev and ci report the first failing
+#: example as found (with its evidence), thorough shrinks it to a minimal one.
+_NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
 
-settings.register_profile("fn-conformance-dev", max_examples=5, stateful_step_count=10, **_COMMON)
-settings.register_profile("fn-conformance-ci", max_examples=20, stateful_step_count=25, **_COMMON)
+settings.register_profile(
+    "fn-conformance-dev", max_examples=5, stateful_step_count=10, phases=_NO_SHRINK, **_COMMON
+)
+settings.register_profile(
+    "fn-conformance-ci", max_examples=20, stateful_step_count=25, phases=_NO_SHRINK, **_COMMON
+)
 settings.register_profile(
     "fn-conformance-thorough",
     max_examples=200,

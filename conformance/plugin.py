@@ -376,8 +376,10 @@ def pytest_runtest_makereport(
     if result is None or not ids:
         return
     failed_req = None
-    if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
-        failed_req = call.excinfo.value.requirement_id
+    if call.excinfo is not None:
+        first = _leaves(call.excinfo.value)[0]
+        if isinstance(first, ConformanceFailure):
+            failed_req = first.requirement_id
     exchanges = (
         [e.to_dict() for e in state.recorder.exchanges[-5:]]
         if result != Outcome.PASSED.value
@@ -390,6 +392,13 @@ def pytest_runtest_makereport(
         "area": _area_of(item),
         "exchanges": exchanges,
     })))  # fmt: skip
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups, or the exception itself."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
 
 
 def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | None:
@@ -406,7 +415,8 @@ def _classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> str | N
                 if reason.startswith(prefix):
                     return outcome.value
             return Outcome.NOT_RUN.value
-        if call.excinfo is not None and isinstance(call.excinfo.value, AssertionError):
+        leaves = _leaves(call.excinfo.value) if call.excinfo is not None else []
+        if leaves and all(isinstance(e, AssertionError) for e in leaves):
             return Outcome.FAILED.value
         return Outcome.ERROR.value
     return None
