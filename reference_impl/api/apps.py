@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from .. import ids, models
 from ..datastore import AppFilter
-from .http import context, entity_json, no_content, read_json, render, store, without_injected
+from .http import context, entity_json, no_content, read_json, read_modify_write, render, store
 from .paging import Paging
 
 
@@ -25,13 +25,10 @@ async def get_app(request: Request) -> Response:
 
 async def update_app(request: Request) -> Response:
     app_id = request.path_params["app_id"]
-    data = await read_json(request)
     ds = context(request).datastore
-    current = await store(request, ds.get_app, app_id)
-    data = without_injected(request, current, data)
-    updated = models.app_from_update(current, data, path_id=app_id, now=models.utc_now())
-    if updated != current:
-        updated = await store(request, ds.update_app, updated)
+    updated = await read_modify_write(
+        request, app_id, ds.get_app, models.app_from_update, ds.update_app
+    )
     return render(entity_json(request, updated))
 
 

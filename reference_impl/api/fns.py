@@ -16,9 +16,9 @@ from .http import (
     no_content,
     public_base,
     read_json,
+    read_modify_write,
     render,
     store,
-    without_injected,
 )
 from .paging import Paging
 
@@ -45,13 +45,10 @@ async def get_fn(request: Request) -> Response:
 
 async def update_fn(request: Request) -> Response:
     fn_id = request.path_params["fn_id"]
-    data = await read_json(request)
     ds = context(request).datastore
-    current = await store(request, ds.get_fn, fn_id)
-    data = without_injected(request, current, data)
-    updated = models.fn_from_update(current, data, path_id=fn_id, now=models.utc_now())
-    if updated != current:
-        updated = await store(request, ds.update_fn, updated)
+    updated = await read_modify_write(
+        request, fn_id, ds.get_fn, models.fn_from_update, ds.update_fn
+    )
     return render(fn_json(request, updated))
 
 

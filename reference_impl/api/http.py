@@ -25,11 +25,12 @@ from ..errors import (
     PathNotFound,
     RequestTooLarge,
 )
-from ..models import App, Fn, Trigger
+from ..models import App, Fn, Trigger, utc_now
 from ..types import JSONObject
 
 log = logging.getLogger("reference_impl.api")
 T = TypeVar("T")
+E = TypeVar("E", App, Fn, Trigger)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,23 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(FnError())
+
+
+async def read_modify_write(
+    request: Request,
+    entity_id: str,
+    get: Callable[[str], E],
+    merge: Callable[..., E],
+    save: Callable[[E], E],
+) -> E:
+    """PUT: read the entity, merge the body into it, and store it only if it changed."""
+    data = await read_json(request)
+    current = await store(request, get, entity_id)
+    data = without_injected(request, current, data)
+    updated = merge(current, data, path_id=entity_id, now=utc_now())
+    if updated != current:
+        updated = await store(request, save, updated)
+    return updated
 
 
 def entity_json(request: Request, entity: App | Fn | Trigger) -> JSONObject:

@@ -18,9 +18,9 @@ from .http import (
     no_content,
     public_base,
     read_json,
+    read_modify_write,
     render,
     store,
-    without_injected,
 )
 from .paging import Paging
 
@@ -59,13 +59,10 @@ async def get_trigger(request: Request) -> Response:
 
 async def update_trigger(request: Request) -> Response:
     trigger_id = request.path_params["trigger_id"]
-    data = await read_json(request)
     ds = context(request).datastore
-    current = await store(request, ds.get_trigger, trigger_id)
-    data = without_injected(request, current, data)
-    updated = models.trigger_from_update(current, data, path_id=trigger_id, now=models.utc_now())
-    if updated != current:
-        updated = await store(request, ds.update_trigger, updated)
+    updated = await read_modify_write(
+        request, trigger_id, ds.get_trigger, models.trigger_from_update, ds.update_trigger
+    )
     return await _render(request, updated)
 
 

@@ -8,14 +8,13 @@ from typing import Any
 
 from ..errors import AppNameImmutable, BadRequest
 from ..types import Annotations, Config, JSONObject
+from .merge import finish_update, update_body
 from .validation import (
     SHAPES,
     Body,
     check_annotations,
     check_syslog_url,
     is_unicode_name,
-    merge_annotations,
-    merge_config,
     name_too_long,
 )
 
@@ -95,10 +94,8 @@ def app_from_create(data: Any, *, app_id: str, now: str) -> App:
 
 def app_from_update(current: App, data: Any, *, path_id: str, now: str) -> App:
     """Merge a PUT body into ``current``; ``updated_at`` moves only when something changed."""
-    body = Body(data, allowed=APP_FIELDS, entity="app")
-    body_id = body.string("id")
-    if body_id and body_id != path_id:
-        raise BadRequest("App ID in path does not match ID in body")
+    mismatch = "App ID in path does not match ID in body"
+    body = update_body(data, allowed=APP_FIELDS, entity="app", path_id=path_id, mismatch=mismatch)
     body.string("created_at"), body.string("updated_at")
     name = body.string("name")
     if name and name != current.name:
@@ -110,15 +107,13 @@ def app_from_update(current: App, data: Any, *, path_id: str, now: str) -> App:
     annotation_change = body.annotations()
     syslog_url = body.string("syslog_url")
     updated = current
-    if config_change is not None:
-        updated = dataclasses.replace(updated, config=merge_config(updated.config, config_change))
-    if annotation_change is not None:
-        updated = dataclasses.replace(
-            updated, annotations=merge_annotations(updated.annotations, annotation_change)
-        )
     if syslog_url is not None:
         check_syslog_url(syslog_url)
         updated = dataclasses.replace(updated, syslog_url=syslog_url.strip() or None)
-    if updated != current:
-        updated = dataclasses.replace(updated, updated_at=now)
-    return updated
+    return finish_update(
+        current,
+        updated,
+        now=now,
+        config_change=config_change,
+        annotation_change=annotation_change,
+    )

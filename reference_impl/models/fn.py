@@ -8,12 +8,11 @@ from typing import Any
 
 from ..errors import BadRequest
 from ..types import Annotations, Config, JSONObject
+from .merge import finish_update, update_body
 from .validation import (
     Body,
     check_annotations,
     is_fn_name,
-    merge_annotations,
-    merge_config,
     name_too_long,
 )
 
@@ -130,10 +129,8 @@ def fn_from_create(data: Any, *, fn_id: str, now: str) -> Fn:
 
 def fn_from_update(current: Fn, data: Any, *, path_id: str, now: str) -> Fn:
     """Merge a PUT body; ``name``, ``app_id`` and ``shape`` are fixed and ignored here."""
-    body = Body(data, allowed=FN_FIELDS, entity="fn")
-    body_id = body.string("id")
-    if body_id and body_id != path_id:
-        raise BadRequest("Fn ID in path does not match ID in body")
+    mismatch = "Fn ID in path does not match ID in body"
+    body = update_body(data, allowed=FN_FIELDS, entity="fn", path_id=path_id, mismatch=mismatch)
     for ignored in ("name", "app_id", "shape", "created_at", "updated_at"):
         body.string(ignored)
     image = body.string("image")
@@ -150,12 +147,10 @@ def fn_from_update(current: Fn, data: Any, *, path_id: str, now: str) -> Fn:
         idle_timeout=idle_timeout or current.idle_timeout,
     )
     _check_limits(updated.timeout, updated.idle_timeout, updated.memory)
-    if config_change is not None:
-        updated = dataclasses.replace(updated, config=merge_config(updated.config, config_change))
-    if annotation_change is not None:
-        updated = dataclasses.replace(
-            updated, annotations=merge_annotations(updated.annotations, annotation_change)
-        )
-    if updated != current:
-        updated = dataclasses.replace(updated, updated_at=now)
-    return updated
+    return finish_update(
+        current,
+        updated,
+        now=now,
+        config_change=config_change,
+        annotation_change=annotation_change,
+    )

@@ -8,12 +8,12 @@ from typing import Any
 
 from ..errors import BadRequest
 from ..types import Annotations, JSONObject
+from .merge import finish_update, update_body
 from .validation import (
     MAX_SOURCE_BYTES,
     Body,
     check_annotations,
     is_unicode_name,
-    merge_annotations,
     name_too_long,
 )
 
@@ -108,10 +108,10 @@ def trigger_from_create(data: Any, *, trigger_id: str, now: str) -> Trigger:
 
 def trigger_from_update(current: Trigger, data: Any, *, path_id: str, now: str) -> Trigger:
     """Merge a PUT body; ``app_id`` and ``type`` are fixed and ignored here."""
-    body = Body(data, allowed=TRIGGER_FIELDS, entity="trigger")
-    body_id = body.string("id")
-    if body_id and body_id != path_id:
-        raise BadRequest("ID in path does not match ID in body")
+    mismatch = "ID in path does not match ID in body"
+    body = update_body(
+        data, allowed=TRIGGER_FIELDS, entity="trigger", path_id=path_id, mismatch=mismatch
+    )
     for ignored in ("app_id", "type", "created_at", "updated_at"):
         body.string(ignored)
     name = body.string("name")
@@ -124,10 +124,4 @@ def trigger_from_update(current: Trigger, data: Any, *, path_id: str, now: str) 
         fn_id=fn_id or current.fn_id,
         source=_check_source(source) if source else current.source,
     )
-    if annotation_change is not None:
-        updated = dataclasses.replace(
-            updated, annotations=merge_annotations(updated.annotations, annotation_change)
-        )
-    if updated != current:
-        updated = dataclasses.replace(updated, updated_at=now)
-    return updated
+    return finish_update(current, updated, now=now, annotation_change=annotation_change)

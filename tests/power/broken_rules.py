@@ -129,7 +129,9 @@ def app_put_renames() -> None:
 
 
 def app_config_put_replaces() -> None:
-    wrap(app_model, "merge_config", lambda original: lambda current, change: original({}, change))
+    from reference_impl.models import merge
+
+    wrap(merge, "merge_config", lambda original: lambda current, change: original({}, change))
 
 
 def app_duplicate_name_returns_existing() -> None:
@@ -354,11 +356,9 @@ def hybrid_lookup_always_404() -> None:
 
 
 def annotations_put_replaces() -> None:
-    from reference_impl.models import trigger as trigger_model
+    from reference_impl.models import merge
 
-    for module in (app_model, fn_model, trigger_model):
-        wrap(module, "merge_annotations",
-             lambda original: lambda current, change: original({}, change))  # fmt: skip
+    wrap(merge, "merge_annotations", lambda original: lambda current, change: original({}, change))
 
 
 def annotation_count_unbounded() -> None:
