@@ -76,6 +76,6 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    app.state.ctx = Context(settings=settings, datastore=store)
+    app.fn_context = Context(settings=settings, datastore=store)  # type: ignore[attr-defined]
     app.state.metrics = metrics
     return app

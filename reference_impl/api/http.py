@@ -42,7 +42,7 @@ class Context:
 
 
 def context(request: Request) -> Context:
-    ctx: Context = request.app.state.ctx
+    ctx: Context = request.scope["app"].fn_context
     return ctx
 
 

@@ -124,7 +124,8 @@ class _Query:
 
     def after(self, key: ListKey | None) -> _Query:
         if key is not None:
-            self.clauses.append("(name > ? OR (name = ? AND id > ?))")
+            # "name >= ?" lets the (…, name, id) index seek instead of scanning from the start.
+            self.clauses.append("name >= ? AND (name > ? OR id > ?)")
             self.params.extend([key[0], key[0], key[1]])
         return self
 

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from reference_impl import errors
-from reference_impl.api import apps, fns, triggers
+from reference_impl.api import apps, fns, http, triggers
 from reference_impl.datastore import sql
 from reference_impl.models import app as app_model
 from reference_impl.models import fn as fn_model
@@ -432,7 +432,7 @@ def refused_app_create_leaves_app() -> None:
                 try:
                     name = check_app_name(json.loads(raw).get("name"))
                     now = models.utc_now()
-                    store = request.app.state.ctx.datastore
+                    store = http.context(request).datastore
                     store.create_app(
                         App(id=ids.new_id(), name=name, created_at=now, updated_at=now)
                     )
