@@ -452,7 +452,8 @@ def _progress(state: RunState, data: dict[str, Any]) -> None:
         outcomes = [r["outcome"] for r in state.results if r["area"] == area]
         counts = {o: outcomes.count(o) for o in dict.fromkeys(outcomes)}
         text = ", ".join(f"{n} {o}" for o, n in counts.items())
-        writer.ensure_newline()
+        if writer._tw.width_of_current_line:  # finish the line of progress dots first
+            writer._tw.line()
         writer.write_line(f"fn-conformance: {area:<12} {text}")
 
 
