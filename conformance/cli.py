@@ -19,6 +19,8 @@ from .resources import Entry, Ledger, cleanup_entries, run_prefix
 def _run(args: argparse.Namespace) -> int:
     pytest_args = ["--pyargs", "conformance.suite", "--fn-conformance", "-p", "no:cacheprovider"]
     pytest_args += ["-q", "--no-header", "-rN", "--tb=no" if not args.verbose else "--tb=short"]
+    # This command imported the package before pytest could rewrite its asserts; harmless.
+    pytest_args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         pytest_args += ["-p", "conformance.plugin"]
     options = {

@@ -75,6 +75,7 @@ class RunState:
         self.pytest_config: pytest.Config | None = None
         self.budget: Budget | None = None
         self.started = time.time()
+        self.problems: list[str] = []
 
     @property
     def writer(self) -> Any:
@@ -470,12 +471,15 @@ def _message(report: pytest.TestReport) -> str:
     return text[:4000]
 
 
+@pytest.hookimpl(trylast=True)  # after the runner tore down the session fixtures (cleanup)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or not state.is_controller or session.config.option.collectonly:
         return
     from .report import write_reports
 
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        state.problems.append("the run was interrupted before every test ran")
     try:
         state.verdict = write_reports(state, session)
     except ConformanceError as exc:

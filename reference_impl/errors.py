@@ -90,6 +90,13 @@ class RequestTooLarge(FnError):
     message = "Content-Length too large for this server"
 
 
+class ClientGone(FnError):
+    """The client went away while its request was read; nobody will see the answer."""
+
+    status = 499
+    message = "Client closed the request"
+
+
 class UnsupportedMediaType(FnError):
     status = 415
     message = "Unsupported media type"
@@ -108,6 +115,7 @@ __all__ = [
     "AppNameImmutable",
     "AppNotFound",
     "BadRequest",
+    "ClientGone",
     "ConfigError",
     "Conflict",
     "DatastoreError",

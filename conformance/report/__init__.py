@@ -55,7 +55,7 @@ def write_reports(state: RunState, session: pytest.Session) -> dict[str, Any]:
     rows = collect(state.catalogue, cfg.profile, state.results, baseline)
     areas = area_counts(rows)
     cleanup = _cleanup(state.report_dir)
-    problems = []
+    problems = list(state.problems)
     if cleanup["leaked"]:
         problems.append(f"cleanup leaked {len(cleanup['leaked'])} resources")
     if cleanup["errors"]:

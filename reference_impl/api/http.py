@@ -12,13 +12,14 @@ from typing import Any, TypeVar
 import anyio.to_thread
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from ..config import Settings
 from ..datastore import Datastore
 from ..errors import (
     BadRequest,
+    ClientGone,
     FnError,
     InvalidJSON,
     MethodNotAllowed,
@@ -57,10 +58,13 @@ async def read_json(request: Request) -> Any:
     """The request body as JSON; every failure is a 4xx, never a 5xx."""
     limit = context(request).settings.max_request_size
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if limit and len(body) > limit:
-            raise RequestTooLarge(f"Content-Length too large for this server, > max {limit}")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if limit and len(body) > limit:
+                raise RequestTooLarge(f"Content-Length too large for this server, > max {limit}")
+    except ClientDisconnect:
+        raise ClientGone() from None
     if not body.strip():
         raise InvalidJSON("Invalid JSON: the request body is empty")
     try:

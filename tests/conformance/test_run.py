@@ -5,8 +5,10 @@ reports, passes, cleans up exactly what it created, and never touches anyone els
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -162,5 +164,28 @@ def test_request_budget_ends_tests_as_errors_and_cleanup_still_runs(
     assert document["requests_sent"] > 25 - 1
     cleanup = document["cleanup"]
     assert cleanup["created"] > 0 and cleanup["leaked"] == [] and cleanup["errors"] == []
+    leftovers = [a for a in _all_apps(server.url) if a["name"].startswith(run_prefix(run_id))]
+    assert leftovers == []
+
+
+def test_ctrl_c_still_cleans_up_and_fails_the_verdict(server: LocalServer, tmp_path: Path) -> None:
+    run_id = "sigint01"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", server.url,
+         "--report-dir", str(tmp_path), "--run-id", run_id, "--effort", "dev"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    ledger = tmp_path / run_id / "ledger-main.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (ledger.exists() and ledger.stat().st_size > 2000):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2, output[-3000:]  # pytest's "interrupted"
+    document = json.loads((tmp_path / run_id / "results.json").read_text())
+    assert document["verdict"]["passed"] is False
+    assert any("interrupted" in p for p in document["verdict"]["problems"])
+    assert document["cleanup"]["created"] > 0, (document["cleanup"], output[-3000:])
+    assert document["cleanup"]["leaked"] == []
     leftovers = [a for a in _all_apps(server.url) if a["name"].startswith(run_prefix(run_id))]
     assert leftovers == []
