@@ -1,0 +1,32 @@
+"""The whole conformance suite passes against the reference server on PostgreSQL, not only on
+the embedded SQLite (which tests/conformance/test_run.py covers)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance._server import LocalServer
+
+from .conftest import Backend
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_suite_passes_against_the_reference_on_postgres(backend: Backend, tmp_path: Path) -> None:
+    with LocalServer(env={"FN_DB_URL": backend.url, "FN_MAX_REQUEST_SIZE": "1048576"}) as srv:
+        result = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--target", srv.url,
+             "--report-dir", str(tmp_path), "--run-id", "onpg0001", "--effort", "dev",
+             "--max-request-size", "1048576"],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    document = json.loads((tmp_path / "onpg0001" / "results.json").read_text())
+    assert document["verdict"]["passed"] is True
+    assert all(r["outcome"] == "passed" for r in document["requirements"] if r["level"] == "MUST")
