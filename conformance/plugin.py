@@ -9,6 +9,7 @@ the run created and writes the reports.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -145,14 +146,14 @@ def pytest_configure(config: pytest.Config) -> None:
     cfg = _build_config(config)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
-        cfg = confmod.ConformanceConfig(**{**cfg.__dict__, **workerinput["fn_config"]})
+        cfg = dataclasses.replace(cfg, **workerinput["fn_config"])
         worker = workerinput.get("workerid", "gw")
     else:
         worker = ""
         if not cfg.run_id:
-            cfg = confmod.ConformanceConfig(**{**cfg.__dict__, "run_id": new_run_id()})
+            cfg = dataclasses.replace(cfg, run_id=new_run_id())
         if not cfg.seed:
-            cfg = confmod.ConformanceConfig(**{**cfg.__dict__, "seed": random.randrange(1, 2**31)})
+            cfg = dataclasses.replace(cfg, seed=random.randrange(1, 2**31))
     config.option.hypothesis_seed = str(cfg.seed)
     report_dir = Path(cfg.report_dir) / cfg.run_id
     state = RunState(cfg, worker=worker, report_dir=report_dir)
@@ -166,12 +167,8 @@ def pytest_configure(config: pytest.Config) -> None:
             server = LocalServer(env={"FN_MAX_REQUEST_SIZE": str(EMBEDDED_MAX_REQUEST_SIZE)})
             server.start()
             state.server = server
-            state.cfg = cfg = confmod.ConformanceConfig(
-                **{
-                    **cfg.__dict__,
-                    "api_url": server.url,
-                    "max_request_size": EMBEDDED_MAX_REQUEST_SIZE,
-                }
+            state.cfg = cfg = dataclasses.replace(
+                cfg, api_url=server.url, max_request_size=EMBEDDED_MAX_REQUEST_SIZE
             )
         if not config.option.xmlpath:
             config.option.xmlpath = str(report_dir / "junit.xml")

@@ -513,3 +513,39 @@ def test_create_app_with_generated_json_body_never_answers_5xx(
         _expect_valid_app(response, body)
     else:
         _expect_client_error(response, req="FN-SEC-002")
+
+
+# -- control characters in paths and queries (FN-ERR-005) ---------------------------------
+
+_NUL_REQUESTS: list[tuple[str, str, dict[str, object] | None]] = [
+    ("GET", "/v2/apps/a%00b", None),
+    ("PUT", "/v2/apps/a%00b", {}),
+    ("DELETE", "/v2/apps/a%00b", None),
+    ("GET", "/v2/fns/a%00b", None),
+    ("GET", "/v2/triggers/a%00b", None),
+    ("GET", "/v2/apps?name=a%00b", None),
+    ("GET", "/v2/fns?app_id=a%00b", None),
+    ("GET", "/v2/triggers?app_id=a%00b&fn_id=%00", None),
+    ("GET", "/v2/runner/apps/a%00b/triggerBySource/http//x%00", None),
+]
+
+
+@pytest.mark.requirement("FN-ERR-005")
+@pytest.mark.parametrize(
+    ("method", "path", "body"), _NUL_REQUESTS, ids=[f"{m}-{p}" for m, p, _ in _NUL_REQUESTS]
+)
+def test_nul_in_path_or_query_never_answers_5xx(
+    fn: FnClient, method: str, path: str, body: dict[str, object] | None
+) -> None:
+    """A NUL character that a database cannot hold must still get a 2xx or 4xx answer."""
+    if body is None:
+        response = fn.request(method, path)
+    else:
+        response = fn.request(method, path, json=body)
+    expect.true(
+        response.status_code < 500,
+        "Server error for a NUL character in the path or query",
+        f"Received: {response.status_code}\nExpected: a 2xx or 4xx answer",
+        response=response,
+        req="FN-ERR-005",
+    )

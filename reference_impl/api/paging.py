@@ -48,6 +48,8 @@ def decode_cursor(text: str | None) -> ListKey | None:
         raise InvalidCursor(f"Invalid cursor: {text[:100]!r}") from None
     if version != CURSOR_VERSION or not isinstance(name, str) or not isinstance(item_id, str):
         raise InvalidCursor(f"Invalid cursor: {text[:100]!r}")
+    if "\x00" in name or "\x00" in item_id:
+        raise InvalidCursor(f"Invalid cursor: {text[:100]!r}")
     return (name, item_id)
 
 

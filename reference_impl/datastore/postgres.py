@@ -30,15 +30,27 @@ _ACQUIRE_TIMEOUT = 30.0  # seconds to wait for a free connection
 _ACQUIRE_POLL = 0.05  # how often a waiter re-checks whether it may open a new connection
 
 
+def _has_nul(params: Sequence[Any]) -> bool:
+    return any(isinstance(p, str) and "\x00" in p for p in params)
+
+
 class _Cursor:
+    """PostgreSQL text cannot hold NUL. The API refuses NUL in bodies, so no stored value has
+    one, and a lookup by a path or query value with NUL (which the database would reject)
+    matches nothing, as it does on SQLite."""
+
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if _has_nul(params):
+            return []
         cur = self._conn.execute(sql.replace("?", "%s"), params)
         return cur.fetchall() if cur.description else []
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if _has_nul(params):
+            return 0
         return int(self._conn.execute(sql.replace("?", "%s"), params).rowcount)
 
 

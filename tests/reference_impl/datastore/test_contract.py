@@ -118,6 +118,26 @@ def test_missing_app_raises_app_not_found(datastore: Datastore) -> None:
         datastore.update_app(make_app())
 
 
+def test_lookups_by_text_with_nul_match_nothing(datastore: Datastore) -> None:
+    """No stored value holds NUL (the API refuses it), so such a lookup finds nothing."""
+    app = datastore.create_app(make_app())
+    for lookup in (datastore.get_app, datastore.get_app_by_name):
+        with pytest.raises(AppNotFound):
+            lookup("a\x00b")
+    with pytest.raises(FnNotFound):
+        datastore.get_fn("a\x00b")
+    with pytest.raises(TriggerNotFound):
+        datastore.get_trigger_by_source(app.id, "http", "/a\x00b")
+    with pytest.raises(AppNotFound):
+        datastore.delete_app("a\x00b")
+    assert datastore.list_apps(AppFilter(name="\x00"), after=None, limit=10) == []
+    assert datastore.list_fns(FnFilter(app_id="\x00"), after=None, limit=10) == []
+    assert (
+        datastore.list_triggers(TriggerFilter(app_id=app.id, fn_id="\x00"), after=None, limit=10)
+        == []
+    )
+
+
 def test_fn_round_trips_every_field_and_takes_the_app_shape(datastore: Datastore) -> None:
     app = datastore.create_app(make_app(shape="GENERIC_X86_ARM"))
     fn = make_fn(
