@@ -538,10 +538,7 @@ def test_nul_in_path_or_query_never_answers_5xx(
     fn: FnClient, method: str, path: str, body: dict[str, object] | None
 ) -> None:
     """A NUL character that a database cannot hold must still get a 2xx or 4xx answer."""
-    if body is None:
-        response = fn.request(method, path)
-    else:
-        response = fn.request(method, path, json=body)
+    response = fn.request(method, path) if body is None else fn.request(method, path, json=body)
     expect.true(
         response.status_code < 500,
         "Server error for a NUL character in the path or query",
