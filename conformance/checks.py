@@ -105,34 +105,28 @@ def error_is_one_json_document(observed: Observed) -> None:
         )
 
 
-@check
-def error_is_json_typed(observed: Observed) -> None:
-    if observed.status < 400 or observed.method == "HEAD":
-        return
+def _require_json_type(observed: Observed, req: str, kind: str) -> None:
     if not observed.content_type.lower().startswith("application/json"):
         raise _fail(
-            "FN-ERR-004",
-            "Error response is not typed application/json",
+            req,
+            f"{kind} response is not typed application/json",
             f"Received: Content-Type {observed.content_type or '(none)'}\n"
             "Expected: application/json",
             observed,
         )
+
+
+@check
+def error_is_json_typed(observed: Observed) -> None:
+    if observed.status >= 400 and observed.method != "HEAD":
+        _require_json_type(observed, "FN-ERR-004", "Error")
 
 
 @check
 def success_is_json_typed(observed: Observed) -> None:
-    if not observed.is_management or not 200 <= observed.status < 300 or observed.status == 204:
-        return
-    if observed.method == "HEAD":
-        return
-    if not observed.content_type.lower().startswith("application/json"):
-        raise _fail(
-            "FN-ERR-007",
-            "Successful response is not typed application/json",
-            f"Received: Content-Type {observed.content_type or '(none)'}\n"
-            "Expected: application/json",
-            observed,
-        )
+    has_body = 200 <= observed.status < 300 and observed.status != 204
+    if observed.is_management and has_body and observed.method != "HEAD":
+        _require_json_type(observed, "FN-ERR-007", "Successful")
 
 
 DEFAULT_CHECKS = tuple(REGISTRY.names())
