@@ -69,6 +69,21 @@ def error(response: requests.Response, *codes: int, req: str | None = None, why:
     return message if isinstance(message, str) else ""
 
 
+def items(
+    response: requests.Response, *, req: str | None = None, shape_req: str | None = None
+) -> list[Any]:
+    """A 200 list answer's ``items`` array; ``shape_req`` names a missing array (default req)."""
+    found = ok(response, req=req).get("items")
+    if not isinstance(found, list):
+        raise fail(
+            "List has no items array",
+            f"Received: {found!r}\nExpected: a JSON array",
+            response=response,
+            req=shape_req or req,
+        )
+    return found
+
+
 def empty_body(response: requests.Response, *, req: str | None = None) -> None:
     if response.content:
         raise fail(
@@ -108,4 +123,4 @@ def true(
         raise fail(title, message, response=response, req=req)
 
 
-__all__ = ["empty_body", "equal", "error", "fail", "json_body", "ok", "status", "true"]
+__all__ = ["empty_body", "equal", "error", "fail", "items", "json_body", "ok", "status", "true"]

@@ -91,14 +91,7 @@ def _named(fn: FnClient, kind: str, name: str, *, app_id: str = "") -> list[Enti
     else:
         response = fn.list_triggers(app_id=app_id, name=name)
         req = "FN-TRG-012"
-    items = expect.ok(response, req=req).get("items")
-    expect.true(
-        isinstance(items, list),
-        "List has no items array",
-        f"Received: {items!r}",
-        response=response,
-        req="FN-PAGE-001",
-    )
+    items = expect.items(response, req=req, shape_req="FN-PAGE-001")
     others = sorted({str(item.get("name")) for item in items} - {name})
     expect.true(
         not others,
@@ -107,7 +100,7 @@ def _named(fn: FnClient, kind: str, name: str, *, app_id: str = "") -> list[Enti
         response=response,
         req=req,
     )
-    return items  # type: ignore[no-any-return]
+    return items
 
 
 def _expect_client_error(response: requests.Response, *, req: str) -> None:

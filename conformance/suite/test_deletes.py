@@ -43,16 +43,7 @@ def delete(fn: FnClient, kind: str, entity_id: str) -> requests.Response:
 
 
 def listed_ids(response: requests.Response, *, req: str) -> list[str]:
-    body = expect.ok(response, req=req)
-    items = body.get("items")
-    expect.true(
-        isinstance(items, list),
-        "List has no items array",
-        f"Received: {str(body)[:300]}\nExpected: {{'items': [...]}}",
-        response=response,
-        req=req,
-    )
-    return sorted(item.get("id") for item in items)
+    return sorted(item.get("id") for item in expect.items(response, req=req))
 
 
 @dataclass(frozen=True)

@@ -58,15 +58,7 @@ def _expect_unchanged(fn: FnClient, before: Entity, *, req: str, why: str) -> En
 
 
 def _items(response: requests.Response, *, req: str) -> list[Entity]:
-    items = expect.ok(response, req=req).get("items")
-    expect.true(
-        isinstance(items, list),
-        "List has no items array",
-        f"Received: {items!r}\nExpected: a JSON array",
-        response=response,
-        req=req,
-    )
-    return items  # type: ignore[no-any-return]
+    return expect.items(response, req=req)
 
 
 def _expect_config_object(

@@ -78,16 +78,7 @@ def expect_unchanged(fn: FnClient, before: Entity, *, req: str) -> None:
 
 
 def listed_ids(response: requests.Response, *, req: str) -> set[str]:
-    body = expect.ok(response, req=req)
-    items = body.get("items")
-    expect.true(
-        isinstance(items, list),
-        "Trigger list has no items array",
-        f"Received: {str(body)[:300]}\nExpected: {{'items': [...]}}",
-        response=response,
-        req=req,
-    )
-    return {item.get("id") for item in items}
+    return {item.get("id") for item in expect.items(response, req=req)}
 
 
 def sized_name(names: Names, nbytes: int, filler: str) -> str:
