@@ -24,20 +24,6 @@ def wrap(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
     replace(owner, name, make(getattr(owner, name)))
 
 
-# The trigger table of the SQLite migration, with each of its two unique rules optional.
-_TRIGGERS_TABLE = """CREATE TABLE triggers (
-    id TEXT PRIMARY KEY,
-    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
-    fn_id TEXT NOT NULL REFERENCES fns (id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    type TEXT NOT NULL,
-    source TEXT NOT NULL,
-    annotations TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL{constraints}
-)"""
-
-
 def sqlite_after_migrate(*statements: str) -> None:
     """Run ``statements`` on every SQLite database right after its migrations."""
     from reference_impl.datastore import sqlite
@@ -68,33 +54,35 @@ def sqlite_foreign_keys_off() -> None:
     wrap(sqlite.SqliteDialect, "__init__", make)
 
 
-_FNS_TABLE = """CREATE TABLE fns (
-    id TEXT PRIMARY KEY,
-    app_id TEXT NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    image TEXT NOT NULL,
-    memory INTEGER NOT NULL,
-    timeout INTEGER NOT NULL,
-    idle_timeout INTEGER NOT NULL,
-    config TEXT NOT NULL,
-    annotations TEXT NOT NULL,
-    shape TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL{constraints}
-)"""
+def _migration(table: str, *, drop: tuple[str, ...] = ()) -> list[str]:
+    """The SQLite migration's statements for ``table`` (its CREATE TABLE and indexes), with the
+    named constraints left out, so a variant never drifts from the real schema."""
+    from importlib import resources
+
+    from reference_impl.datastore import _migrate
+
+    folder = resources.files("reference_impl.datastore") / "migrations" / "sqlite"
+    script = "\n".join(f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name)
+                       if f.name.endswith(".sql"))  # fmt: skip
+    chosen = []
+    for statement in _migrate.statements(script):
+        if f" {table} (" not in statement.split("\n", 1)[0] + " ":
+            continue
+        for name in drop if statement.startswith("CREATE TABLE") else ():
+            lines = statement.split("\n")
+            if not any(f"CONSTRAINT {name} " in line for line in lines):
+                raise AttributeError(f"the migration has no constraint {name}: out of date")
+            lines = [line for line in lines if f"CONSTRAINT {name} " not in line]
+            statement = "\n".join(lines).replace(",\n)", "\n)")
+        chosen.append(statement)
+    return chosen
 
 
 def _trigger_statements(*, unique_name: bool = True, unique_source: bool = True) -> list[str]:
-    constraints = ""
-    if unique_name:
-        constraints += ",\n    CONSTRAINT triggers_name_key UNIQUE (app_id, fn_id, name)"
-    if unique_source:
-        constraints += ",\n    CONSTRAINT triggers_source_key UNIQUE (app_id, type, source)"
-    return [
-        _TRIGGERS_TABLE.format(constraints=constraints),
-        "CREATE INDEX triggers_list_idx ON triggers (app_id, name, id)",
-        "CREATE INDEX triggers_fn_idx ON triggers (fn_id)",
-    ]
+    drop = ("triggers_name_key",) * (not unique_name) + ("triggers_source_key",) * (
+        not unique_source
+    )
+    return _migration("triggers", drop=drop)
 
 
 def sqlite_trigger_table(*, unique_name: bool = True, unique_source: bool = True) -> None:
@@ -108,7 +96,7 @@ def sqlite_fn_table_without_unique_name() -> None:
     sqlite_after_migrate(
         "DROP TABLE triggers",
         "DROP TABLE fns",
-        _FNS_TABLE.format(constraints=""),
+        *_migration("fns", drop=("fns_name_key",)),
         *_trigger_statements(),
     )
 
