@@ -10,8 +10,10 @@ each other's rows.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,31 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 def datastore(backend: Backend) -> Datastore:
     """A freshly migrated, empty datastore; closed when the test ends."""
     return backend.open()
+
+
+RACERS = 20
+
+
+def race(attempt: Callable[[int], object]) -> Counter[str]:
+    """Run ``attempt(i)`` in RACERS threads released together by a barrier; count outcomes:
+    the exception's class name, the result when it is a string (e.g. an HTTP status), or "ok"."""
+    barrier = threading.Barrier(RACERS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            result = attempt(index)
+            outcome = result if isinstance(result, str) else "ok"
+        except Exception as exc:  # every outcome is counted, and compared by the caller
+            outcome = type(exc).__name__
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return Counter(outcomes)

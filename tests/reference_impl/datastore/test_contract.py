@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,6 +24,8 @@ from reference_impl.errors import (
 )
 from reference_impl.ids import new_id
 from reference_impl.models import App, Fn, Trigger, utc_now
+
+from ..conftest import RACERS, race
 
 
 class Backend(Protocol):
@@ -500,33 +500,6 @@ def test_opening_a_migrated_datastore_again_does_not_migrate_twice(backend: Back
 
 
 # -- concurrency ----------------------------------------------------------------------------
-
-RACERS = 20
-
-
-def race(attempt: Callable[[int], object]) -> Counter[str]:
-    """Run ``attempt(i)`` in RACERS threads released together; count outcomes by name."""
-    barrier = threading.Barrier(RACERS)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            attempt(index)
-            outcome = "ok"
-        except Exception as exc:  # every outcome is counted, and compared below
-            outcome = type(exc).__name__
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return Counter(outcomes)
-
 
 CONTESTS: dict[str, tuple[Callable[[Datastore, App, Fn, int], object], type[Exception]]] = {
     "app-name": (lambda ds, _, __, i: ds.create_app(make_app("contested")), AppAlreadyExists),
