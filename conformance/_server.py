@@ -68,11 +68,27 @@ class LocalServer:
     def start(self) -> LocalServer:
         self._tmp = tempfile.TemporaryDirectory(prefix="fn-reference-")
         self.port = int(self._extra.get("FN_PORT") or free_port())
+        self._log = Path(self._tmp.name) / "server.log"
+        self._spawn()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._wait_ready()
+        return self
+
+    def restart(self) -> None:
+        """Kill the server (whatever state it is in) and start it again on the same port and
+        datastore, as a supervisor would after a crash."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+        self._spawn()
+        self._wait_ready()
+
+    def _spawn(self) -> None:
+        assert self._tmp is not None and self._log is not None, "start() first"
         env = {**os.environ, "FN_LOG_LEVEL": "error", **self._extra, "FN_PORT": str(self.port)}
         env.setdefault("FN_DB_URL", f"sqlite3://{self._tmp.name}/data/fn.db")
         env["FN_BIND_ADDRESS"] = "127.0.0.1"
-        self._log = Path(self._tmp.name) / "server.log"
-        with open(self._log, "wb") as log:
+        with open(self._log, "ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", self._module, *self._args],
                 env=env,
@@ -82,9 +98,6 @@ class LocalServer:
                 start_new_session=True,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._wait_ready()
-        return self
 
     def _wait_ready(self) -> None:
         assert self._proc is not None

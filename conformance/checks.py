@@ -2,6 +2,8 @@
 
 A check is a plain function ``(observed) -> None`` registered by name with ``@check``; it
 passes by returning and fails by raising :class:`ConformanceFailure` naming its requirement.
+:func:`run_checks` runs them all and hands back their findings: the client records those and
+lets the test go on to its own assertions, so a generic finding never hides a specific one.
 """
 
 from __future__ import annotations
@@ -132,9 +134,17 @@ def success_is_json_typed(observed: Observed) -> None:
 DEFAULT_CHECKS = tuple(REGISTRY.names())
 
 
-def run_checks(observed: Observed, names: tuple[str, ...] = DEFAULT_CHECKS) -> None:
+def run_checks(
+    observed: Observed, names: tuple[str, ...] = DEFAULT_CHECKS
+) -> list[ConformanceFailure]:
+    """Every check named; the findings of those that failed (each check runs regardless)."""
+    found = []
     for fn in REGISTRY.get(list(names)):
-        fn(observed)
+        try:
+            fn(observed)
+        except ConformanceFailure as finding:
+            found.append(finding)
+    return found
 
 
 __all__ = ["DEFAULT_CHECKS", "REGISTRY", "Observed", "Registry", "check", "run_checks"]

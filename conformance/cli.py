@@ -1,4 +1,9 @@
-"""``fn-conformance``: run the suite against a target, or clean up after a crashed run."""
+"""``fn-conformance``: run the suite against a target, or clean up after a crashed run.
+
+Exit codes of ``run``: 0 conformant (or, for a narrowed run or one with a baseline, nothing new
+failed), 1 not conformant / target crashed / not every MUST judged, 2 usage or configuration
+error, 3 target unreachable or not an Fn server, or an error of the suite, 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -11,53 +16,105 @@ from typing import Any
 import pytest
 
 from . import __version__
+from . import config as confmod
 from .client import FnClient
-from .errors import ConformanceError
-from .resources import Entry, Ledger, cleanup_entries, run_prefix
+from .errors import ConformanceError, InvalidConfig
+from .ledger import Entry, clean_up, read_run
+from .plugin.options import check, pytest_flag
+from .preflight import preflight
+from .resources import run_prefix
+
+EXIT_USAGE, EXIT_TARGET, EXIT_INTERRUPTED = 2, 3, 130
+#: ``run`` options that are plain settings (``--flag VALUE``), by config key.
+_VALUE_KEYS = (
+    "api_url",
+    "invoke_url",
+    "token",
+    "profile",
+    "effort",
+    "report_dir",
+    "baseline",
+    "run_id",
+    "seed",
+    "request_budget",
+    "timeout_multiplier",
+    "max_request_size",
+    "restart_command",
+    "fn_image",
+)
+_LIST_KEYS = ("headers", "capabilities", "requirements")
+#: pytest exit codes that mean "you asked for something that cannot be done".
+_PYTEST_USAGE = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {key: getattr(args, key) for key in _VALUE_KEYS}
+    options.update({key: getattr(args, key) or None for key in ("capabilities", "requirements")})
+    options["headers"] = args.header or None
+    if args.no_disruptive:
+        options["disruptive"] = False
+    return options
 
 
 def _run(args: argparse.Namespace) -> int:
+    options = _settings(args)
+    cfg = confmod.build(options, config_file=args.config)
+    check(cfg)  # profile, requirement patterns, baseline: before anything is sent
+    if cfg.api_url:
+        probe = preflight(
+            cfg.api_url, headers=cfg.all_headers, budget_s=5.0 * cfg.timeout_multiplier
+        )
+        if not probe.ok:
+            print(f"fn-conformance: {probe.problem}", file=sys.stderr)
+            return EXIT_TARGET
     pytest_args = ["--pyargs", "conformance.suite", "--fn-conformance", "-p", "no:cacheprovider"]
     pytest_args += ["-q", "--no-header", "-rN", "--tb=no" if not args.verbose else "--tb=short"]
     # This command imported the package before pytest could rewrite its asserts; harmless.
     pytest_args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         pytest_args += ["-p", "conformance.plugin"]
-    options = {
-        "--fn-target": args.target,
-        "--fn-invoke-url": args.invoke_url,
-        "--fn-profile": args.profile,
-        "--fn-effort": args.effort,
-        "--fn-report-dir": args.report_dir,
-        "--fn-baseline": args.baseline,
-        "--fn-run-id": args.run_id,
-        "--fn-seed": args.seed,
-        "--fn-request-budget": args.request_budget,
-        "--fn-timeout-multiplier": args.timeout_multiplier,
-        "--fn-max-request-size": args.max_request_size,
-        "--fn-config": args.config,
-    }
-    for flag, value in options.items():
-        if value is not None:
-            pytest_args += [flag, str(value)]
-    for header in args.header:
-        pytest_args += ["--fn-header", header]
-    for capability in args.capability:
-        pytest_args += ["--fn-capability", capability]
+    for key in _VALUE_KEYS:
+        if options[key] is not None:
+            pytest_args += [pytest_flag(key), str(options[key])]
+    for key in _LIST_KEYS:
+        for value in options[key] or []:
+            pytest_args += [pytest_flag(key), value]
+    if args.no_disruptive:
+        pytest_args.append(pytest_flag("disruptive"))
+    if args.config:
+        pytest_args += ["--fn-config", args.config]
     if args.k:
         pytest_args += ["-k", args.k]
     if args.workers:
         pytest_args += ["-n", str(args.workers)]
-    return int(pytest.main(pytest_args))
+    code = int(pytest.main(pytest_args))
+    if code in _PYTEST_USAGE:
+        return EXIT_USAGE
+    return code if code in (0, 1, EXIT_USAGE, EXIT_TARGET, EXIT_INTERRUPTED) else EXIT_TARGET
 
 
 def _cleanup(args: argparse.Namespace) -> int:
     """Delete what run ``--run-id`` created: its ledger entries, and apps carrying its prefix."""
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
-    client = FnClient(args.target, headers=headers, secrets=(args.token,) if args.token else ())
-    entries: list[Entry] = []
-    for path in sorted(Path(args.report_dir, args.run_id).glob("ledger-*.jsonl")):
-        entries += Ledger.read(path)
+    cfg = confmod.build(
+        {
+            "api_url": args.target,
+            "token": args.token or None,
+            "headers": args.header or None,
+            "run_id": args.run_id,
+        },
+        config_file=args.config,
+    )
+    client = FnClient(
+        cfg.api_url, headers=cfg.all_headers, secrets=cfg.secrets, timeout=cfg.timeout
+    )
+    folder = Path(args.report_dir, args.run_id)
+    entries = read_run(folder)
+    if not entries:
+        print(
+            f"fn-conformance: warning: no ledger of run {args.run_id} in {folder} "
+            f"(looked for ledger-*.jsonl); looking only for apps named {run_prefix(args.run_id)}-*",
+            file=sys.stderr,
+        )
     prefix = run_prefix(args.run_id) + "-"
     known = {e.id for e in entries}
     cursor = None
@@ -70,56 +127,94 @@ def _cleanup(args: argparse.Namespace) -> int:
         body = response.json()
         for app in body.get("items") or []:
             if str(app.get("name", "")).startswith(prefix) and app["id"] not in known:
-                entries.insert(0, Entry("app", app["id"], app["name"]))
+                entries.insert(0, Entry("app", app["name"], app["id"]))
         cursor = body.get("next_cursor")
         if not cursor or not body.get("items"):
             break
-    report = cleanup_entries(client, entries)
+    report = clean_up(client, entries, prefix=prefix)
     print(
-        f"fn-conformance: run {args.run_id}: {len(entries)} recorded, {report.deleted} deleted, "
-        f"{len(report.leaked or [])} still present, {len(report.errors or [])} errors"
+        f"fn-conformance: run {args.run_id}: {report.created} found, {report.deleted} deleted, "
+        f"{len(report.leaked)} still present, {len(report.errors)} errors"
     )
-    for entry in report.leaked or []:
-        print(f"  still present: {entry.kind} {entry.id} {entry.name}")
+    for entry in report.leaked:
+        print(f"  still present: {entry.kind} {entry.id or '(id unknown)'} {entry.name}")
     return 0 if report.clean else 1
 
 
+def _add_target_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--token", help="bearer token for the target (FNCONF_TOKEN); redacted")
+    sub.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        help="extra header NAME=VALUE for every request (repeatable)",
+    )
+    sub.add_argument("--config", help="TOML settings file (FNCONF_CONFIG)")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="fn-conformance", description=__doc__)
+    top = argparse.ArgumentParser(
+        prog="fn-conformance",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     top.add_argument("--version", action="version", version=f"fn-conformance {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
         "run", help="run the suite against a target (default: embedded reference server)"
     )
-    run.add_argument("--target", help="base URL of the Fn API (default: FN_API_URL, else embedded)")
+    run.add_argument(
+        "--target",
+        dest="api_url",
+        help="base URL of the Fn API (default: FN_API_URL, else embedded)",
+    )
     run.add_argument("--invoke-url", help="base URL for /invoke and /t (default: --target)")
     run.add_argument("--profile", help="requirement profile (default: core)")
+    run.add_argument("--effort", help="hypothesis effort: dev, ci (default), thorough")
     run.add_argument(
-        "--effort", choices=["dev", "ci", "thorough"], help="hypothesis effort (default: ci)"
+        "--requirement",
+        dest="requirements",
+        action="append",
+        default=[],
+        help="only requirements whose ID matches, e.g. 'FN-PAGE-*' (repeatable)",
     )
     run.add_argument("-k", help="only tests matching this pytest -k expression")
+    run.add_argument(
+        "--no-disruptive",
+        action="store_true",
+        help="leave out tests that send input known to break fragile servers",
+    )
+    run.add_argument(
+        "--restart-command",
+        help="shell command that restarts a crashed target, e.g. "
+        "'docker restart fnserver' (without it the run stops at a crash)",
+    )
     run.add_argument("--report-dir", help="where reports/<run-id>/ go (default: reports)")
     run.add_argument("--baseline", help="known deviations file: only new failures fail the run")
     run.add_argument("--run-id", help="run id (default: random)")
-    run.add_argument("--seed", type=int, help="hypothesis seed (default: random, recorded)")
-    run.add_argument("--request-budget", type=int, help="stop after this many requests")
-    run.add_argument("--timeout-multiplier", type=float, help="multiply every timeout and wait")
+    run.add_argument("--seed", help="hypothesis seed (default: random, recorded)")
+    run.add_argument("--request-budget", help="stop after this many requests")
+    run.add_argument("--timeout-multiplier", help="multiply every timeout and wait")
+    run.add_argument("--max-request-size", help="the target's FN_MAX_REQUEST_SIZE, if known")
+    run.add_argument("--fn-image", help="image name for the fns the suite creates")
     run.add_argument(
-        "--max-request-size", type=int, help="the target's FN_MAX_REQUEST_SIZE, if known"
+        "--capability",
+        dest="capabilities",
+        action="append",
+        default=[],
+        help="declare a capability NAME=on|off (repeatable)",
     )
-    run.add_argument("--config", help="TOML settings file")
-    run.add_argument("--header", action="append", default=[], help="extra header NAME=VALUE")
-    run.add_argument("--capability", action="append", default=[], help="NAME=on|off")
+    _add_target_options(run)
     run.add_argument("-n", "--workers", type=int, help="parallel workers (pytest-xdist)")
     run.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of failures")
     run.set_defaults(func=_run)
 
     clean = sub.add_parser("cleanup", help="remove what a crashed run left on a target")
     clean.add_argument("--run-id", required=True)
-    clean.add_argument("--target", required=True)
-    clean.add_argument("--token", default=os.environ.get("FNCONF_TOKEN", ""))
+    clean.add_argument("--target", required=True, help="base URL of the Fn API")
     clean.add_argument("--report-dir", default="reports")
+    _add_target_options(clean)
     clean.set_defaults(func=_cleanup)
     return top
 
@@ -128,9 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except InvalidConfig as exc:
+        print(f"fn-conformance: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except ConformanceError as exc:
         print(f"fn-conformance: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_TARGET
+    except KeyboardInterrupt:
+        print("fn-conformance: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Every exchange is recorded (redacted) as evidence, counted against the request budget, and run
 through the generic checks (no 5xx, errors as one JSON document, JSON content types) unless the
-caller opts out with ``check=False``.
+caller opts out with ``check=False``. A check's finding is recorded, not raised: the test goes on
+to its own assertions. A request that gets no answer goes to ``on_no_answer`` (the plugin's
+watchdog decides whether the target died), else it raises :class:`TargetUnavailable`.
 """
 
 from __future__ import annotations
@@ -10,20 +12,20 @@ from __future__ import annotations
 import json as jsonlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from .checks import DEFAULT_CHECKS, Observed, run_checks
-from .errors import ConformanceError, TargetUnavailable
+from .errors import BudgetExhausted, TargetUnavailable
 from .recorder import Exchange, Recorder
 
 _ABSENT: Any = object()
-
-
-class BudgetExhausted(ConformanceError):
-    """The run sent as many requests as its budget allows."""
+#: ``before(method, path, body)`` runs before a request is sent (the ledger's write-ahead);
+#: ``after(method, path, response)`` after an answer came.
+BeforeSend = Callable[[str, str, Any], None]
+AfterAnswer = Callable[[str, str, requests.Response], None]
 
 
 class Budget:
@@ -61,8 +63,10 @@ class FnClient:
         self._secrets = secrets
         self._session = requests.Session()
         self._session.headers.update(headers or {})
-        #: Called as ``observer(method, path, response)`` after every exchange (the ledger).
-        self.observers: list[Callable[[str, str, requests.Response], None]] = []
+        self.before_send: list[BeforeSend] = []
+        self.after_answer: list[AfterAnswer] = []
+        #: Called with the exchange of a request that got no answer; it raises.
+        self.on_no_answer: Callable[[Exchange], NoReturn] | None = None
 
     def unchecked(self) -> FnClient:
         """The same client without generic checks (for cleanup and probes)."""
@@ -92,23 +96,45 @@ class FnClient:
             send_headers.setdefault("Content-Type", "application/json")
         url = (base or self.api_url) + path
         self.budget.spend()
+        for hook in self.before_send:
+            hook(method, path, json if json is not _ABSENT else None)
         try:
             response = self._session.request(
                 method, url, data=data, params=params, headers=send_headers,
                 timeout=self.timeout, allow_redirects=False,
             )  # fmt: skip
         except requests.RequestException as exc:
-            exchange = Exchange(method, url, {}, str(data or "")[:2000], error=str(exc))
-            self.recorder.add(exchange)
-            raise TargetUnavailable(f"{method} {url}: {exc}") from exc
+            self.no_answer(exc, method, url, data, params=params, headers=send_headers)
         exchange = Exchange.from_response(response, self._secrets)
         self.recorder.add(exchange)
         response.exchange = exchange  # type: ignore[attr-defined]
-        for observer in self.observers:
-            observer(method, path, response)
+        for after in self.after_answer:
+            after(method, path, response)
         if check and self.checks:
-            run_checks(observe(response, exchange), self.checks)
+            for finding in run_checks(observe(response, exchange), self.checks):
+                self.recorder.note(finding)
         return response
+
+    def no_answer(
+        self,
+        exc: requests.RequestException,
+        method: str,
+        url: str,
+        data: Any,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> NoReturn:
+        """Record a request that got no answer, and let the watchdog judge the target."""
+        prepared = requests.Request(method, url, params=params).prepare()
+        exchange = Exchange.from_request(
+            method, prepared.url or url, {**self._session.headers, **(headers or {})}, data,
+            secrets=self._secrets, error=_reason(exc),
+        )  # fmt: skip
+        self.recorder.add(exchange)
+        if self.on_no_answer is not None:
+            self.on_no_answer(exchange)
+        raise TargetUnavailable(f"{method} {url}: {exchange.error}") from exc
 
     # -- apps ------------------------------------------------------------------------------
 
@@ -180,6 +206,14 @@ class FnClient:
         return self.request("GET", "/metrics", **kw)
 
 
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within the timeout ({exc.__class__.__name__})"
+    if isinstance(exc, requests.ConnectionError):
+        return f"connection failed: {str(exc)[:300]}"
+    return f"{exc.__class__.__name__}: {str(exc)[:300]}"
+
+
 def _seg(value: str) -> str:
     return quote(value, safe="")
 
@@ -196,4 +230,4 @@ def observe(response: requests.Response, exchange: Exchange | None = None) -> Ob
     )
 
 
-__all__ = ["Budget", "BudgetExhausted", "FnClient", "observe"]
+__all__ = ["Budget", "FnClient", "observe"]

@@ -1,8 +1,9 @@
 """The suite's configuration: command-line options beat environment, environment beats file.
 
 Environment: ``FN_API_URL`` and ``FNCONF_<KEY>`` (upper-case key). File: TOML given by
-``--fn-config`` or ``FNCONF_CONFIG``, with the keys of :class:`ConformanceConfig`. Unknown keys
-and bad values are errors, never ignored.
+``--config`` or ``FNCONF_CONFIG``, with the keys of :class:`ConformanceConfig`. Unknown keys
+and bad values are errors (:class:`InvalidConfig`), each one line that names the setting the
+way the user can set it and says what would be accepted.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import capabilities
 from .errors import InvalidConfig
 from .recorder import REDACTED, SENSITIVE_HEADERS
 
 EFFORTS = ("dev", "ci", "thorough")
-CAPABILITIES = ("request_size_limit", "hybrid_api")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class ConformanceConfig:
     token: str = ""
     #: Which requirement areas are in scope (see the catalogue's profiles).
     profile: str = "core"
+    #: Only requirements whose ID matches one of these patterns (``FN-PAGE-*``); empty: all.
+    requirements: tuple[str, ...] = ()
+    #: Run the tests that send input known to break fragile servers (they run last).
+    disruptive: bool = True
+    #: Shell command that brings a crashed target back (e.g. ``docker restart fnserver``).
+    restart_command: str = ""
     #: Hypothesis effort: dev (fast), ci, thorough.
     effort: str = "ci"
     #: Capability overrides, e.g. {"hybrid_api": false}.
@@ -43,7 +50,7 @@ class ConformanceConfig:
     max_request_size: int = 0
     #: Multiplies every timeout and wait of the suite.
     timeout_multiplier: float = 1.0
-    #: Seconds per HTTP request before the exchange is an error (times the multiplier).
+    #: Seconds per HTTP request before it counts as unanswered (times the multiplier).
     request_timeout: float = 10.0
     #: Names every resource of the run; random when empty.
     run_id: str = ""
@@ -60,19 +67,36 @@ class ConformanceConfig:
 
     def __post_init__(self) -> None:
         if self.effort not in EFFORTS:
-            raise InvalidConfig(f"effort must be one of {', '.join(EFFORTS)}: {self.effort!r}")
+            raise InvalidConfig(
+                f"{_name('effort')} must be one of {', '.join(EFFORTS)}, not {self.effort!r}"
+            )
         for name in self.capabilities:
-            if name not in CAPABILITIES:
+            if name not in capabilities.REGISTRY:
                 raise InvalidConfig(
-                    f"unknown capability {name!r} (known: {', '.join(CAPABILITIES)})"
+                    f"unknown capability {name!r} in {_name('capabilities')} "
+                    f"(known: {', '.join(capabilities.NAMES)})"
                 )
         if self.timeout_multiplier <= 0:
-            raise InvalidConfig("timeout_multiplier must be positive")
-        if self.request_budget < 0 or self.max_request_size < 0:
-            raise InvalidConfig("request_budget and max_request_size must not be negative")
-        for url in (self.api_url, self.invoke_url):
-            if url and not url.startswith(("http://", "https://")):
-                raise InvalidConfig(f"target URLs must start with http:// or https://: {url!r}")
+            raise InvalidConfig(
+                f"{_name('timeout_multiplier')} must be above 0, e.g. 2.5, "
+                f"not {self.timeout_multiplier:g}"
+            )
+        for key in ("request_budget", "max_request_size", "seed"):
+            if getattr(self, key) < 0:
+                raise InvalidConfig(
+                    f"{_name(key)} must be 0 (none) or more, not {getattr(self, key)}"
+                )
+        for key in ("api_url", "invoke_url"):
+            url = getattr(self, key)
+            if url and (not url.startswith(("http://", "https://")) or url[-3:] == "://"):
+                raise InvalidConfig(
+                    f"{_name(key)} must be an http:// or https:// URL "
+                    f"such as http://127.0.0.1:8080, not {url!r}"
+                )
+        if self.run_id and not self.run_id.isalnum():
+            raise InvalidConfig(
+                f"{_name('run_id')} must be letters and digits only, not {self.run_id!r}"
+            )
 
     @property
     def all_headers(self) -> dict[str, str]:
@@ -85,10 +109,13 @@ class ConformanceConfig:
     def secrets(self) -> tuple[str, ...]:
         return (self.token,) if self.token else ()
 
-    def capability(self, name: str, default: bool = True) -> bool:
-        if name == "request_size_limit" and name not in self.capabilities:
-            return self.max_request_size > 0
-        return self.capabilities.get(name, default)
+    @property
+    def timeout(self) -> float:
+        """Seconds one request may take."""
+        return self.request_timeout * self.timeout_multiplier
+
+    def capability(self, name: str) -> bool:
+        return capabilities.enabled(name, self, self.capabilities)
 
     def redacted(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -96,15 +123,41 @@ class ConformanceConfig:
         data["headers"] = {
             k: (REDACTED if k.lower() in SENSITIVE_HEADERS else v) for k, v in self.headers.items()
         }
+        data["requirements"] = list(self.requirements)
         return data
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(ConformanceConfig)}
+FIELDS = {f.name: f for f in dataclasses.fields(ConformanceConfig)}
+#: The ``fn-conformance run`` flag of each setting whose flag is not ``--<key-with-dashes>``.
+_FLAGS = {
+    "api_url": "--target",
+    "headers": "--header",
+    "capabilities": "--capability",
+    "requirements": "--requirement",
+    "disruptive": "--no-disruptive",
+}
+#: Settings the command line does not take (file and environment only).
+FILE_ONLY = ("request_timeout",)
+
+
+def flag(key: str) -> str:
+    """The ``fn-conformance run`` option of setting ``key`` (``--fn-...`` under pytest)."""
+    return _FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
+def env_name(key: str) -> str:
+    return "FN_API_URL" if key == "api_url" else f"FNCONF_{key.upper()}"
+
+
+def _name(key: str) -> str:
+    if key in FILE_ONLY:
+        return f"{key} ({env_name(key)})"
+    return f"{key} ({flag(key)}, {env_name(key)})"
 
 
 def _coerce(key: str, value: Any) -> Any:
     """Turn a text (env, CLI) or TOML value into the field's type."""
-    default = _FIELDS[key].default if _FIELDS[key].default is not dataclasses.MISSING else None
+    default = FIELDS[key].default if FIELDS[key].default is not dataclasses.MISSING else None
     try:
         if key in ("headers", "capabilities"):
             if isinstance(value, Mapping):
@@ -118,6 +171,9 @@ def _coerce(key: str, value: Any) -> Any:
             if key == "capabilities":
                 return {k: _bool(v) for k, v in items.items()}
             return {str(k): str(v) for k, v in items.items()}
+        if key == "requirements":
+            parts = value if isinstance(value, list | tuple) else str(value).split(",")
+            return tuple(str(p).strip() for p in parts if str(p).strip())
         if isinstance(default, bool):
             return _bool(value)
         if isinstance(default, int):
@@ -125,15 +181,17 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(default, float):
             return float(value)
         return str(value)
-    except (ValueError, TypeError) as exc:
-        raise InvalidConfig(f"bad value for {key}: {value!r} ({exc})") from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InvalidConfig(f"bad value for {_name(key)}: {value!r} ({exc})") from None
 
 
 def _pair(text: str) -> tuple[str, str]:
-    if "=" not in text and ":" not in text:
+    sep = "=" if "=" in text else ":" if ":" in text else ""
+    if not sep:
         raise ValueError(f"expected NAME=VALUE, got {text!r}")
-    sep = "=" if "=" in text else ":"
     name, value = text.split(sep, 1)
+    if not name.strip():
+        raise ValueError(f"expected NAME=VALUE, got {text!r}")
     return name.strip(), value.strip()
 
 
@@ -145,17 +203,24 @@ def _bool(value: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"not a boolean: {value!r}")
+    raise ValueError(f"expected on or off, got {value!r}")
 
 
 def from_file(path: str | Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidConfig(f"cannot read config file {path}: {exc}") from exc
-    unknown = sorted(set(data) - set(_FIELDS))
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidConfig(f"cannot read the config file {path}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidConfig(f"the config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise InvalidConfig(f"unknown keys in {path}: {', '.join(unknown)}")
+        raise InvalidConfig(
+            f"unknown keys in the config file {path}: {', '.join(unknown)} "
+            f"(known: {', '.join(FIELDS)})"
+        )
     return {k: _coerce(k, v) for k, v in data.items()}
 
 
@@ -167,8 +232,11 @@ def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith("FNCONF_") or name == "FNCONF_CONFIG" or text == "":
             continue
         key = name.removeprefix("FNCONF_").lower()
-        if key not in _FIELDS:
-            raise InvalidConfig(f"unknown setting {name}")
+        if key not in FIELDS or key == "api_url":
+            raise InvalidConfig(
+                f"unknown setting {name} in the environment (unset it; known: "
+                f"{', '.join(env_name(k) for k in FIELDS)})"
+            )
         values[key] = _coerce(key, text)
     return values
 
@@ -186,13 +254,14 @@ def build(
         values.update(from_file(path))
     values.update(from_env(env))
     for key, value in (options or {}).items():
-        if key not in _FIELDS:
+        if key not in FIELDS:
             raise InvalidConfig(f"unknown option {key}")
         if value is not None and value != [] and value != {}:
             values[key] = _coerce(key, value)
-    if values.get("api_url"):
-        values["api_url"] = values["api_url"].rstrip("/")
+    for key in ("api_url", "invoke_url"):
+        if values.get(key):
+            values[key] = values[key].rstrip("/")
     return ConformanceConfig(**values)
 
 
-__all__ = ["CAPABILITIES", "EFFORTS", "ConformanceConfig", "build"]
+__all__ = ["EFFORTS", "FIELDS", "ConformanceConfig", "build", "env_name", "flag"]

@@ -9,13 +9,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import ConformanceError
+from .errors import ContractMissing
 
 SPEC_NAME = "swaggerv2.yml"
-
-
-class ContractMissing(ConformanceError, FileNotFoundError):
-    """Neither the source checkout nor the installed package holds the contract file."""
 
 
 def spec_path() -> Path:
@@ -33,4 +29,4 @@ def spec_path() -> Path:
     )
 
 
-__all__ = ["SPEC_NAME", "ContractMissing", "spec_path"]
+__all__ = ["SPEC_NAME", "spec_path"]

@@ -4,6 +4,7 @@ names its requirement when given one, and carries the exchange as evidence."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -62,11 +63,38 @@ def ok(response: requests.Response, *, req: str | None = None, code: int = 200) 
 
 
 def error(response: requests.Response, *codes: int, req: str | None = None, why: str = "") -> str:
-    """A refusal with one of ``codes``; the generic checks already verified the body shape."""
+    """A refusal with one of ``codes``; its message, if the body has one.
+
+    The body's shape is not judged here: the generic checks record a malformed error body
+    under its own requirement (FN-ERR-003), and the test goes on to judge ``req``.
+    """
     status(response, *codes, req=req, why=why)
-    body = json_body(response, req=req)
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return ""
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) else ""
+
+
+#: Characters that make an id unusable as a URL path segment as it is.
+_UNSAFE_IN_PATH = re.compile(r"[/?#%\s\x00-\x1f\x7f]")
+#: Upstream's id form (a SHOULD: clients treat ids as opaque).
+UPSTREAM_ID = re.compile(r"^[0-9A-Z]{26}$")
+
+
+def server_id(entity: dict[str, Any], what: str, *, response: requests.Response, req: str) -> str:
+    """The entity's server-made id: a non-empty string that is safe in a URL path."""
+    value = entity.get("id")
+    true(
+        isinstance(value, str) and 0 < len(value) <= 255 and not _UNSAFE_IN_PATH.search(value),
+        f"{what} has no usable server-made id",
+        f"Received: id {value!r}\nExpected: a non-empty string that is safe in a URL path "
+        "(no '/', '?', '#', '%', spaces or control characters)",
+        response=response,
+        req=req,
+    )
+    return str(value)
 
 
 def items(
@@ -123,4 +151,16 @@ def true(
         raise fail(title, message, response=response, req=req)
 
 
-__all__ = ["empty_body", "equal", "error", "fail", "items", "json_body", "ok", "status", "true"]
+__all__ = [
+    "UPSTREAM_ID",
+    "empty_body",
+    "equal",
+    "error",
+    "fail",
+    "items",
+    "json_body",
+    "ok",
+    "server_id",
+    "status",
+    "true",
+]

@@ -1,82 +1,140 @@
-"""``report.md``: a summary per area, then every failure with its evidence."""
+"""``report.md``: the verdict and why, then the failures with their evidence, then every
+requirement of the profile with its outcome, then what is not the target's fault."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from .terminal import COLUMNS
+from ..failures import Outcome
+from ..results import STATUSES, Finding, RequirementResult, RunResult
+from .text import fenced, one_line, printable
+
+NAME = "report.md"
+_MARK = {
+    "passed": "✅",
+    "failed": "❌",
+    "error": "⚠️",
+    "not-run": "⏸",
+    "disabled": "-",
+    "unsupported": "-",
+    "inconclusive": "❔",
+}
 
 
-def render(document: dict[str, Any]) -> str:
-    verdict = document["verdict"]
-    target = document["target"]
+def _head(run: RunResult) -> list[str]:
+    verdict = run.verdict
+    target = run.target
+    kind = " (embedded reference server)" if target.embedded else ""
     out = [
-        f"# Fn conformance report — run {document['run_id']}",
+        f"# Fn conformance report — run {run.run_id}",
         "",
-        f"- Verdict: **{'PASSED' if verdict['passed'] else 'FAILED'}** "
-        f"(profile `{document['profile']}`)",
-        f"- Target: {target['api_url']} (version: {target.get('version') or 'unknown'})",
-        f"- Suite: fn-conformance {document['suite']['version']}; effort `{document['effort']}`; "
-        f"seed {document['seed']}",
-        f"- When: {document['started_at']} → {document['finished_at']} "
-        f"({document['duration_s']} s), {document['requests_sent']} requests",
+        f"**Verdict: {verdict.headline}** — {STATUSES[verdict.status][1]} "
+        f"(exit code {verdict.exit_code}).",
         "",
-        "## Requirements per area",
-        "",
-        "| area | " + " | ".join(COLUMNS) + " |",
-        "|---|" + "---:|" * len(COLUMNS),
     ]
-    for area, counts in document["areas"].items():
-        out.append(f"| {area} | " + " | ".join(str(counts.get(c, 0)) for c in COLUMNS) + " |")
-    cleanup = document["cleanup"]
+    out += [f"- {printable(reason)}" for reason in verdict.reasons]
+    out += [
+        "",
+        f"Target: {target.api_url}{kind}, version {target.version or 'unknown'}. "
+        f"Profile `{run.profile}`, effort `{run.effort}`, seed {run.seed}. "
+        f"fn-conformance {run.suite_version}. {run.started_at} → {run.finished_at} "
+        f"({run.duration_s} s), {run.requests_sent} requests, {len(run.tests)} tests.",
+    ]
+    if run.left_out:
+        out.append(f"Left out by the user: {', '.join(run.left_out)}.")
+    return out
+
+
+def _evidence(finding: Finding) -> list[str]:
+    out: list[str] = []
+    for exchange in finding.evidence[-2:]:
+        answer = (
+            f"-> no answer: {exchange['error']}"
+            if exchange.get("error")
+            else f"-> {exchange['status']}\n{exchange['response_body'][:800]}"
+        )
+        out += ["", *fenced(f"{exchange['method']} {exchange['url']}\n{answer}")]
+        out += ["", "Reproduce:", "", *fenced(exchange["curl"], "sh")]
+    return out
+
+
+def _failure(row: RequirementResult) -> list[str]:
+    req = row.requirement
+    known = f" — known deviation: {printable(row.known_deviation)}" if row.known_deviation else ""
+    out = ["", f"### {req.id} ({req.level}): {printable(req.title)}{known}", ""]
+    for finding in row.findings[:3]:
+        test = next((t.nodeid for t in row.tests if finding in t.findings), "")
+        out += ["", f"**{printable(finding.title)}**" + (f" — `{test}`" if test else "")]
+        out += ["", *fenced(finding.message), *_evidence(finding)]
+    if len(row.findings) > 3:
+        out += ["", f"(and {len(row.findings) - 3} more findings in results.json)"]
+    if not row.findings:
+        for test in row.tests[:3]:
+            out += ["", f"`{test.nodeid}`: {test.outcome.value}", "", *fenced(test.message)]
+    return out
+
+
+def _table(run: RunResult) -> list[str]:
+    out = [
+        "",
+        "## Every requirement of the profile",
+        "",
+        "| | ID | level | outcome | requirement |",
+        "|---|---|---|---|---|",
+    ]
+    for row in run.requirements:
+        req = row.requirement
+        outcome = row.outcome.value + (" (known deviation)" if row.known_deviation else "")
+        note = f" — {one_line(row.notes[0])}" if row.notes else ""
+        out.append(
+            f"| {_MARK.get(row.outcome.value, '')} | {req.id} | {req.level} | {outcome} | "
+            f"{printable(req.title).replace('|', '/')}{note} |"
+        )
+    return out
+
+
+def render(run: RunResult) -> str:
+    out = _head(run)
+    failing = [r for r in run.requirements if r.outcome == Outcome.FAILED]
+    out += ["", f"## Failures ({len(failing)})"]
+    if not failing:
+        out += ["", "None."]
+    for row in failing:
+        out += _failure(row)
+    out += _table(run)
+    if run.crashes:
+        out += ["", "## The target stopped answering", ""]
+        for crash in run.crashes:
+            again = "restarted, the run went on" if crash.restarted else "the run stopped"
+            out.append(f"- after `{crash.after_test}`: {printable(crash.reason)} ({again})")
+    errors = run.suite_errors
+    out += ["", f"## Suite errors ({len(errors)}) — not the target's fault", ""]
+    out += ["None."] if not errors else []
+    for test in errors[:50]:
+        out += [f"- `{test.nodeid}`: {one_line(test.message, 300)}"]
+    cleanup = run.cleanup
     out += [
         "",
         "## Cleanup",
         "",
-        f"Created {cleanup['created']}; {cleanup['removed']} verified gone at the end "
-        f"({cleanup['deleted']} by their own DELETE, the rest by tests or cascades); "
-        f"leaked {len(cleanup['leaked'])}, errors {len(cleanup['errors'])}.",
+        f"{cleanup.created} entities created; {cleanup.gone} confirmed gone at the end "
+        f"({cleanup.deleted} by cleanup's own DELETE, the rest by tests or cascades); "
+        f"{len(cleanup.leaked)} could not be confirmed deleted.",
     ]
-    for leak in cleanup["leaked"]:
-        out.append(f"- leaked {leak['kind']} `{leak['id']}` ({leak['name']})")
-    for problem in verdict.get("problems", []):
-        out.append(f"- {problem}")
-    failing = [r for r in document["requirements"] if r["outcome"] in ("failed", "error")]
-    out += ["", f"## Failures and errors ({len(failing)})", ""]
-    if not failing:
-        out.append("None.")
-    for req in failing:
-        known = f" — known deviation: {req['known_deviation']}" if req["known_deviation"] else ""
-        out += [f"### {req['id']} ({req['level']}, {req['outcome']}){known}", "", req["title"], ""]
-        for test in req["tests"]:
-            if test["outcome"] not in ("failed", "error"):
-                continue
-            out += [
-                f"- `{test['nodeid']}`: {test['outcome']}",
-                "",
-                "```",
-                test["message"].strip(),
-                "```",
-            ]
-            for ex in test["evidence"][-2:]:
-                out += ["", "```", f"{ex['method']} {ex['url']}", f"-> {ex['status']}"]
-                out += [ex["response_body"][:800], "```", "", f"Reproduce: `{ex['curl']}`"]
-            out.append("")
-    others = [
-        r
-        for r in document["requirements"]
-        if r["outcome"] in ("unsupported", "disabled", "inconclusive")
-    ]
-    if others:
-        out += ["## Not checked on this target", ""]
-        for req in others:
-            reason = next((t["message"] for t in req["tests"] if t["message"]), "")
-            out.append(
-                f"- {req['id']} ({req['outcome']}): {reason.splitlines()[0] if reason else ''}"
-            )
+    for leak in cleanup.leaked:
+        out.append(
+            f"- left: {leak['kind']} `{leak['id'] or '(id unknown)'}` {printable(leak['name'])}"
+        )
+    out += [f"- {printable(error)}" for error in cleanup.errors]
+    if run.baseline_unused:
+        out += [
+            "",
+            f"Baseline entries that did not fail this time: {', '.join(run.baseline_unused)}.",
+        ]
     return "\n".join(out) + "\n"
 
 
-def write(path: Path, document: dict[str, Any]) -> None:
-    path.write_text(render(document), encoding="utf-8")
+def write(run: RunResult, folder: Path) -> Path:
+    path = folder / NAME
+    path.write_text(render(run), encoding="utf-8", errors="backslashreplace")
+    return path

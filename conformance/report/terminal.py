@@ -1,21 +1,23 @@
-"""The summary table printed at the end of a run."""
+"""The summary printed at the end of a run."""
 
 from __future__ import annotations
 
-from typing import Any
+from ..results import RunResult
+from .text import printable
 
-COLUMNS = ("passed", "failed", "unsupported", "disabled", "error", "inconclusive", "not-run")
+COLUMNS = ("passed", "failed", "error", "not-run", "disabled", "unsupported", "inconclusive")
 
 
-def summary_lines(verdict: dict[str, Any]) -> list[str]:
+def summary_lines(run: RunResult, paths: dict[str, str]) -> list[str]:
     header = f"{'area':<6}" + "".join(f"{c:>13}" for c in COLUMNS)
     lines = ["", "Fn conformance: requirements per area", header, "-" * len(header)]
-    for area, counts in verdict["areas"].items():
+    for area, counts in run.areas().items():
         lines.append(f"{area:<6}" + "".join(f"{counts.get(c, 0):>13}" for c in COLUMNS))
-    for line in verdict.get("problems", []):
-        lines.append(f"  ! {line}")
-    state = "PASSED" if verdict["passed"] else "FAILED"
-    lines.append(f"verdict: {state} (profile {verdict['profile']}, run {verdict['run_id']})")
-    for name, path in verdict["reports"].items():
-        lines.append(f"  {name}: {path}")
+    verdict = run.verdict
+    lines.append(
+        f"verdict: {verdict.headline} (profile {run.profile}, run {run.run_id}, "
+        f"exit {verdict.exit_code})"
+    )
+    lines += [f"  - {printable(reason)}" for reason in verdict.reasons]
+    lines += [f"  {name}: {path}" for name, path in paths.items()]
     return lines

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from ..capabilities import REGISTRY as CAPABILITIES
 from ..errors import CatalogueError
 
 LEVELS = ("MUST", "SHOULD", "MAY")
@@ -34,6 +35,8 @@ class Requirement:
 class Catalogue:
     requirements: dict[str, Requirement]
     profiles: dict[str, tuple[str, ...]]
+    #: Area code -> what it covers (the one set of area names of every report).
+    areas: dict[str, str]
 
     def __getitem__(self, req_id: str) -> Requirement:
         try:
@@ -68,9 +71,15 @@ def parse(data: Any) -> Catalogue:
             raise CatalogueError(f"{req.id}: level must be one of {LEVELS}")
         if req.id in found:
             raise CatalogueError(f"{req.id}: listed twice")
+        if req.capability is not None and req.capability not in CAPABILITIES:
+            raise CatalogueError(f"{req.id}: unknown capability {req.capability!r}")
         found[req.id] = req
     profiles = {name: tuple(areas) for name, areas in data.get("profiles", {}).items()}
-    return Catalogue(requirements=found, profiles=profiles)
+    areas = {str(code): str(text) for code, text in data.get("areas", {}).items()}
+    unnamed = sorted({r.area for r in found.values()} - set(areas))
+    if unnamed:
+        raise CatalogueError(f"areas without a name in the catalogue: {', '.join(unnamed)}")
+    return Catalogue(requirements=found, profiles=profiles, areas=areas)
 
 
 @lru_cache(maxsize=1)

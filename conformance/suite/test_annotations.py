@@ -273,7 +273,12 @@ OVERSIZED = [
 @pytest.mark.requirement("FN-ANN-006")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
-    "value", [pytest.param("", id="empty-string"), pytest.param(None, id="null"), *OVERSIZED]
+    "value",
+    [
+        pytest.param("", id="empty-string"),
+        pytest.param(None, id="null", marks=pytest.mark.disruptive),
+        *OVERSIZED,
+    ],
 )
 def test_create_with_invalid_annotation_value_answers_400(
     annotated: Annotated, kind: str, value: Any
@@ -289,6 +294,7 @@ def test_create_with_500_byte_annotation_value_answers_200(annotated: Annotated,
 
 
 @pytest.mark.requirement("FN-ANN-006")
+@pytest.mark.disruptive  # upstream 0.3.753 panics inside its transaction and hangs from then on
 @pytest.mark.parametrize("kind", KINDS)
 def test_update_with_null_annotation_value_answers_400_and_changes_nothing(
     annotated: Annotated, kind: str

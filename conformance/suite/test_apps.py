@@ -20,7 +20,6 @@ from conformance import expect
 from conformance.client import FnClient
 from conformance.resources import Factory, Names
 
-ID_PATTERN = re.compile(r"^[0-9A-Z]{26}$")
 TIME_PATTERN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 #: A well-formed id that no server hands out in practice (its time part is the epoch).
 UNKNOWN_ID = "0" * 26
@@ -84,11 +83,12 @@ def test_create_app_answers_200_with_full_app(fn: FnClient, names: Names) -> Non
     name = names.app()
     response = fn.create_app({"name": name})
     app = expect.ok(response, req="FN-APP-001")
+    app_id = expect.server_id(app, "A new app", response=response, req="FN-APP-001")
+    other = expect.ok(fn.create_app({"name": names.app()}), req="FN-APP-001")
     expect.true(
-        isinstance(app.get("id"), str) and bool(ID_PATTERN.match(app["id"])),
-        "App id is not a 26-character server-made id",
-        f"Received: {app.get('id')!r}\nExpected: 26 characters of [0-9A-Z]",
-        response=response,
+        other.get("id") != app_id,
+        "Two apps got the same id",
+        f"Received: {app_id!r} twice\nExpected: a unique id per app",
         req="FN-APP-001",
     )
     expect.equal(app.get("name"), name, "app name", response=response, req="FN-APP-001")
@@ -445,3 +445,19 @@ def test_app_timestamps_are_rfc3339_utc_with_milliseconds(fn: FnClient, make: Fa
                 response=response,
                 req="FN-APP-016",
             )
+
+
+@pytest.mark.requirement("FN-APP-017")
+def test_ids_have_the_upstream_form(make: Factory) -> None:
+    """A SHOULD: clients treat ids as opaque, so a server with other ids (UUIDs) conforms."""
+    app = make.app()
+    func = make.fn(app)
+    entities = {"app": app, "fn": func, "trigger": make.trigger(app, func)}
+    odd = {kind: entity.get("id") for kind, entity in entities.items()
+           if not expect.UPSTREAM_ID.match(str(entity.get("id")))}  # fmt: skip
+    expect.true(
+        not odd,
+        "Ids do not have upstream's form",
+        f"Received: {odd}\nExpected: 26 characters of 0-9 and A-Z",
+        req="FN-APP-017",
+    )

@@ -9,7 +9,6 @@ document typed application/json), so odd names and arbitrary generated bodies ch
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from conformance.config import ConformanceConfig
 from conformance.failures import disabled
 from conformance.resources import Factory, Names
 
-ID_PATTERN = re.compile(r"^[0-9A-Z]{26}$")
 JSON_HEADERS = {"Content-Type": "application/json"}
 KINDS = ("app", "fn", "trigger")
 
@@ -136,8 +134,8 @@ def _padded_app_body(name: str, size: int) -> bytes:
     return body
 
 
-@pytest.mark.requirement("FN-SEC-001", "FN-SEC-005")
-@pytest.mark.requires("request_size_limit")
+@pytest.mark.requirement("FN-SEC-001")
+@pytest.mark.disruptive  # a body over the limit
 def test_create_app_over_request_size_limit_answers_413(
     fn: FnClient, names: Names, fn_config: ConformanceConfig
 ) -> None:
@@ -150,7 +148,6 @@ def test_create_app_over_request_size_limit_answers_413(
 
 
 @pytest.mark.requirement("FN-SEC-001")
-@pytest.mark.requires("request_size_limit")
 def test_create_app_well_under_request_size_limit_is_not_413(
     fn: FnClient, names: Names, fn_config: ConformanceConfig
 ) -> None:
@@ -247,12 +244,14 @@ def test_create_with_field_of_wrong_type_answers_400(
 
 
 @pytest.mark.requirement("FN-SEC-003")
+@pytest.mark.disruptive
 @pytest.mark.parametrize("kind", KINDS)
 def test_create_with_null_body_answers_4xx(fn: FnClient, kind: str) -> None:
     _expect_client_error(_create(fn, kind, None), req="FN-SEC-003")
 
 
 @pytest.mark.requirement("FN-SEC-003", "FN-SEC-005")
+@pytest.mark.disruptive
 @pytest.mark.parametrize("kind", KINDS)
 def test_update_with_null_body_answers_4xx_and_changes_nothing(
     fn: FnClient, target: Target, kind: str
@@ -267,6 +266,7 @@ _NULL_OPTIONAL = [("app", "config"), ("fn", "memory"), ("fn", "config")]
 
 
 @pytest.mark.requirement("FN-SEC-003")
+@pytest.mark.disruptive
 @pytest.mark.parametrize(
     ("kind", "field"), _NULL_REQUIRED, ids=[f"{k}-{f}" for k, f in _NULL_REQUIRED]
 )
@@ -278,6 +278,7 @@ def test_create_with_null_required_field_answers_4xx(
 
 
 @pytest.mark.requirement("FN-SEC-006")
+@pytest.mark.disruptive
 @pytest.mark.parametrize(
     ("kind", "field"), _NULL_OPTIONAL, ids=[f"{k}-{f}" for k, f in _NULL_OPTIONAL]
 )
@@ -458,13 +459,7 @@ def _expect_valid_app(response: requests.Response, sent: Any) -> None:
         response=response,
         req="FN-SEC-002",
     )
-    expect.true(
-        isinstance(app.get("id"), str) and bool(ID_PATTERN.match(app["id"])),
-        "Accepted app has no server-made id",
-        f"Received: {app.get('id')!r}\nExpected: 26 characters of [0-9A-Z]",
-        response=response,
-        req="FN-APP-001",
-    )
+    expect.server_id(app, "An accepted app", response=response, req="FN-APP-001")
     for key in ("config", "annotations"):
         sent, stored = body.get(key), app.get(key)
         expect.true(
@@ -492,6 +487,7 @@ def _expect_valid_app(response: requests.Response, sent: Any) -> None:
 
 
 @pytest.mark.requirement("FN-ERR-005", "FN-SEC-002")
+@pytest.mark.disruptive  # arbitrary JSON: nulls, deep nesting
 @given(body=_APP_BODIES)
 def test_create_app_with_generated_json_body_never_answers_5xx(
     fn: FnClient, names: Names, body: Any
@@ -524,6 +520,7 @@ _NUL_REQUESTS: list[tuple[str, str, dict[str, object] | None]] = [
 
 
 @pytest.mark.requirement("FN-ERR-005")
+@pytest.mark.disruptive  # upstream 0.3.753 exits on a path id that is not printable ASCII
 @pytest.mark.parametrize(
     ("method", "path", "body"), _NUL_REQUESTS, ids=[f"{m}-{p}" for m, p, _ in _NUL_REQUESTS]
 )

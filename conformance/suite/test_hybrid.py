@@ -2,9 +2,9 @@
 
 ``GET /v2/runner/apps/{app}/triggerBySource/{type}/{source}`` takes the stored source with its
 leading '/', so the source ``/foo`` is addressed as ``.../triggerBySource/http//foo``.
-Targets that do not serve this API turn the ``hybrid_api`` capability off; without that, a
-probe decides: when the runner route answers exactly like a path that surely does not exist,
-the target lacks the API and the area is *unsupported*, with both answers kept as evidence.
+FN-HYB-001 needs the ``hybrid_api`` capability (the catalogue says so): a deployment that does
+not serve this API declares ``--capability hybrid_api=off`` and the area is *disabled*. The suite
+never guesses that a target lacks it from how it answers.
 """
 
 from __future__ import annotations
@@ -12,41 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 
 from conformance import expect
 from conformance.client import FnClient
-from conformance.failures import unsupported
 from conformance.resources import Factory, Names
 
 Entity = dict[str, Any]
 REQ = "FN-HYB-001"
 
-pytestmark = [pytest.mark.requires("hybrid_api"), pytest.mark.requirement(REQ)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def runner_api_is_served(fn: FnClient, names: Names) -> None:
-    """Probe: compare the runner route with a route no Fn server has."""
-    raw = fn.unchecked()
-    probe = raw.get_trigger_by_source(names.app(), "http", names.source())
-    absent = raw.request("GET", f"/v2/runner/no-such-route-{names.app()}/x")
-    if probe.status_code == absent.status_code == 404 and _message(probe) == _message(absent):
-        unsupported(
-            "the target does not serve the runner API (triggerBySource answers like an unknown "
-            "path)",
-            getattr(probe, "exchange", None),
-        )
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    text = str(body.get("message", "")) if isinstance(body, dict) else str(body)
-    # An unknown-path message usually names the path; compare without it.
-    return str(text.split(":")[0])
+pytestmark = pytest.mark.requirement(REQ)
 
 
 @pytest.mark.parametrize(

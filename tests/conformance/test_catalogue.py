@@ -66,8 +66,8 @@ def test_a_test_naming_an_unknown_requirement_fails_collection(tmp_path: Path) -
 def test_a_suite_test_without_requirements_fails_collection(tmp_path: Path) -> None:
     # This folder plays the suite package for the child run.
     (tmp_path / "conftest.py").write_text(
-        "from pathlib import Path\nimport conformance.plugin as plugin\n"
-        "plugin.SUITE_DIR = Path(__file__).resolve().parent\n"
+        "from pathlib import Path\nimport conformance.plugin.selection as selection\n"
+        "selection.SUITE_DIR = Path(__file__).resolve().parent\n"
     )
     (tmp_path / "test_bare.py").write_text("def test_x():\n    pass\n")
     result = _collect(str(tmp_path / "test_bare.py"), cwd=tmp_path)

@@ -1,0 +1,81 @@
+"""The fixtures the suite's tests use: ``fn`` (the client), ``names``, ``make``, ``fn_ledger``,
+``fn_config``."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import pytest
+
+from ..client import FnClient
+from ..config import ConformanceConfig
+from ..errors import ConformanceError
+from ..ledger import Ledger
+from ..recorder import Exchange
+from ..resources import Factory, Names, run_prefix
+from .state import RunState, get
+
+
+def _state(request: pytest.FixtureRequest) -> RunState:
+    state = get(request.config)
+    if state is None:
+        raise ConformanceError("the Fn conformance plugin is not active (use --fn-conformance)")
+    return state
+
+
+def make_client(state: RunState) -> FnClient:
+    """A client of the run's target: evidence to the recorder, requests against the budget,
+    unanswered requests to the watchdog."""
+    cfg = state.cfg
+    client = FnClient(
+        cfg.api_url,
+        invoke_url=cfg.invoke_url or None,
+        headers=cfg.all_headers,
+        secrets=cfg.secrets,
+        timeout=cfg.timeout,
+        recorder=state.recorder,
+        budget=state.shared_budget(),
+    )
+
+    def no_answer(exchange: Exchange) -> NoReturn:
+        state.watchdog.no_answer(exchange, state.recorder)
+
+    client.on_no_answer = no_answer
+    return client
+
+
+@pytest.fixture(scope="session")
+def fn_config(request: pytest.FixtureRequest) -> ConformanceConfig:
+    return _state(request).cfg
+
+
+@pytest.fixture(scope="session")
+def fn_ledger(request: pytest.FixtureRequest) -> Ledger:
+    """This process's part of the run's ledger (cleanup happens once, at the end of the run)."""
+    state = _state(request)
+    return Ledger(
+        state.folder / f"ledger-{state.process_name}.jsonl", prefix=run_prefix(state.cfg.run_id)
+    )
+
+
+@pytest.fixture(scope="session")
+def fn(request: pytest.FixtureRequest, fn_ledger: Ledger) -> FnClient:
+    """The client for the target; every create it sends is written to the ledger first."""
+    client = make_client(_state(request))
+    client.before_send.append(fn_ledger.before_send)
+    client.after_answer.append(fn_ledger.after_answer)
+    return client
+
+
+@pytest.fixture(scope="session")
+def names(request: pytest.FixtureRequest) -> Names:
+    state = _state(request)
+    return Names(state.cfg.run_id, state.worker.replace("gw", "w"))
+
+
+@pytest.fixture(scope="session")
+def make(fn: FnClient, names: Names, fn_config: ConformanceConfig) -> Factory:
+    return Factory(fn, names, image=fn_config.fn_image)
+
+
+__all__ = ["fn", "fn_config", "fn_ledger", "make", "make_client", "names"]
