@@ -200,11 +200,15 @@ class Recorder:
         self.judged: set[str] = set()
         #: The test saw a 5xx or got no answer: worth a liveness check when it ends.
         self.alarming = False
+        #: What the request in flight judges, when a test says so (a generated case); None:
+        #: the test's own requirements. A target that dies on that request fails these.
+        self.subject: tuple[str, ...] | None = None
         self._keep = keep
 
     def reset(self) -> None:
         """Forget everything: a new test begins."""
         self.exchanges, self.findings, self.judged, self.alarming = [], [], set(), False
+        self.subject = None
 
     def add(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

@@ -238,19 +238,27 @@ class RunResult:
 def requirement_outcome(
     req_id: str, tests: Iterable[TestResult], own: Iterable[Collected]
 ) -> tuple[Outcome, list[TestResult], list[str]]:
-    """The outcome of ``req_id`` from the tests that judged it and its own collected tests."""
+    """The outcome of ``req_id`` from the tests that judged it and its own collected tests.
+
+    An own test that did not run counts as not-run; one that ran but stopped at a finding of
+    another requirement before judging this one says nothing about it.
+    """
+    tests = list(tests)
     judged = [t for t in tests if req_id in t.judged]
     said = [t.judged[req_id] for t in judged]
-    reported = {t.nodeid for t in judged}
+    by_node = {t.nodeid: t for t in tests}
     notes = []
-    unrun = [c for c in own if c.nodeid not in reported]
+    unrun = [c for c in own if c.nodeid not in by_node]
     if unrun:
         said += [Outcome.NOT_RUN] * len(unrun)
         reasons = sorted({c.left_out or "did not run" for c in unrun})
         notes.append(f"{len(unrun)} of its tests did not run ({'; '.join(reasons)})")
-    not_judged = [t for t in judged if t.judged[req_id] == Outcome.NOT_RUN]
-    if not_judged:
-        notes.append(f"{len(not_judged)} of its tests stopped before judging it")
+    stopped = [c for c in own if c.nodeid in by_node and req_id not in by_node[c.nodeid].judged]
+    if stopped:
+        notes.append(f"{len(stopped)} of its tests stopped at another finding before judging it")
+    halted = [t for t in judged if t.judged[req_id] == Outcome.NOT_RUN]
+    if halted:
+        notes.append(f"{len(halted)} of its tests did not run: {halted[0].message[:200]}")
     return Outcome.worst(said), judged, notes
 
 
@@ -323,9 +331,11 @@ def decide(
         reasons.append(f"MUST not met: {', '.join(blocking)}")
     if cleanup.leaked:
         reasons.append(f"cleanup could not confirm {len(cleanup.leaked)} resources deleted")
-    for crash in crashes:
-        again = "restarted it and went on" if crash.restarted else "the run stopped there"
-        reasons.append(f"the target stopped answering after {crash.after_test} ({again})")
+    for test in dict.fromkeys(c.after_test for c in crashes):
+        times = [c for c in crashes if c.after_test == test]
+        again = "restarted, the run went on" if times[-1].restarted else "the run stopped there"
+        count = f", {len(times)} times" if len(times) > 1 else ""
+        reasons.append(f"the target stopped answering after {test} ({again}{count})")
     if errors:
         reasons.append(f"{len(errors)} tests ended in a suite error (not the target's fault)")
     if narrowed_by:

@@ -211,17 +211,19 @@ def pytest_runtest_makereport(
         return report
     extra: list[ConformanceFailure] = []
     if report.when == "call" and not report.skipped:
-        crash = state.watchdog.after_test(state.recorder, disruptive=selection.is_disruptive(item))
+        crash = state.watchdog.after_test(
+            state.recorder, disruptive=selection.is_disruptive(item)
+        )
         extra += [crash] if crash is not None else []
-        if report.passed and (state.recorder.findings or extra):
-            mark_failed(report, [*state.recorder.findings, *extra])
-        elif extra:
-            report.longrepr = f"{report.longrepr}\n\n{extra[0]}"
     result = classify(
         report, call.excinfo, requirements=requirements, recorder=state.recorder, extra=extra
     )
     if result is not None:
         report.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_dict())))
+    if report.when == "call" and report.passed and (state.recorder.findings or extra):
+        mark_failed(report, [*state.recorder.findings, *extra])
+    elif extra:
+        report.longrepr = f"{report.longrepr}\n\n{extra[0]}"
     return report
 
 

@@ -35,7 +35,7 @@ def skip_outcome(report: pytest.TestReport) -> tuple[Outcome, str]:
     reason = reason.removeprefix("Skipped: ")
     for prefix, outcome in SKIP_PREFIXES.items():
         if reason.startswith(prefix):
-            return outcome, reason
+            return outcome, reason.removeprefix(prefix).strip()
     return Outcome.NOT_RUN, reason
 
 
@@ -63,13 +63,14 @@ def classify(
     soft = [*recorder.findings, *extra] if report.when == "call" else list(extra)
     hard: list[ConformanceFailure] = []
     judged: dict[str, Outcome] = {}
+    dynamic = dict.fromkeys(sorted(recorder.judged), Outcome.PASSED)
     message = message_of(report)
     if report.outcome == "skipped":
         outcome, message = skip_outcome(report)
         judged = dict.fromkeys(requirements, outcome)
     elif report.outcome == "passed":
         outcome = Outcome.PASSED
-        judged = dict.fromkeys((*requirements, *sorted(recorder.judged)), Outcome.PASSED)
+        judged = {**dict.fromkeys(requirements, Outcome.PASSED), **dynamic}
     else:
         found = leaves(excinfo.value) if excinfo is not None else []
         if found and all(isinstance(e, TargetDown) for e in found):
@@ -78,18 +79,23 @@ def classify(
         elif found and all(isinstance(e, ConformanceFailure) for e in found):
             outcome = Outcome.FAILED
             hard = [e for e in found if isinstance(e, ConformanceFailure)]
-            # The test stopped at its finding: what it had not judged yet stays not-run.
-            judged = dict.fromkeys(requirements, Outcome.NOT_RUN)
-            if any(f.requirement_id is None or isinstance(f, TargetCrash) for f in hard):
-                judged = dict.fromkeys(requirements, Outcome.FAILED)
+            # The test stopped at its finding: it says nothing of what it had not judged yet.
+            judged = dynamic
+            if any(f.requirement_id is None for f in hard):
+                judged = {**dict.fromkeys(requirements, Outcome.FAILED), **dynamic}
+        elif any(isinstance(f, TargetCrash) for f in soft):
+            # The target died during the test: what went wrong after that follows from it.
+            outcome, judged = Outcome.FAILED, dynamic
         else:
             outcome = Outcome.ERROR
-            judged = dict.fromkeys(requirements, Outcome.ERROR)
-    findings = [finding(f) for f in (*hard, *soft)]
+            judged = {**dict.fromkeys(requirements, Outcome.ERROR), **dynamic}
+    findings = [finding(f) for f in dict.fromkeys((*hard, *soft))]
     if soft and outcome == Outcome.PASSED:
         outcome = Outcome.FAILED
     if any(isinstance(f, TargetCrash) for f in (*hard, *soft)):
-        judged.update(dict.fromkeys(requirements, Outcome.FAILED))
+        # The target died on this test's request: what that request judged did not hold.
+        blamed = recorder.subject if recorder.subject is not None else requirements
+        judged.update(dict.fromkeys(blamed, Outcome.FAILED))
     for item in findings:
         if item.requirement is not None:
             judged[item.requirement] = Outcome.FAILED

@@ -117,6 +117,9 @@ class Watchdog:
             exchange=unanswered or last,
             context=shown if unanswered is not None else (),
         )
+        # Kept as a finding too: whatever the test does next (a retry, hypothesis replaying the
+        # case) happens against a dead or restarted target and is explained by this.
+        recorder.note(failure)
         self._declare(probe.problem)
         return failure
 

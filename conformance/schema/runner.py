@@ -43,6 +43,16 @@ from .requirements import (
 from .spec import OPERATIONS, SCHEMA
 
 
+def _one_document(response: Response) -> bool:
+    if not response.content:
+        return True
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return False
+    return True
+
+
 def _body_negative(case: Case) -> bool:
     return case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)
 
@@ -106,13 +116,18 @@ class Runner:
         self.fn.budget.spend()
         method = case.method.upper()
         self.ledger.before_send(method, case.formatted_path, case.body)
+        negative = mutations(case) and not tolerated_acceptance(case)
+        self.fn.recorder.subject = (
+            (refusal_requirement(self.operation_id(case), case),) if negative else ()
+        )
         try:
             return case.call(base_url=self.base_url, session=self.session, timeout=self.timeout,
                              allow_redirects=False)  # fmt: skip
         except requests.RequestException as exc:
             url = self.base_url + case.formatted_path
-            body = case.body if isinstance(case.body, (bytes, str)) else json.dumps(case.body)
-            self.fn.no_answer(exc, method, url, body if case.body is not None else None,
+            sent = case.body
+            body = json.dumps(sent) if isinstance(sent, dict | list) else sent
+            self.fn.no_answer(exc, method, url, body if isinstance(body, bytes | str) else None,
                               params=case.query)  # fmt: skip
 
     def _prepare(self, case: Case, *, repair: bool) -> None:
@@ -166,8 +181,9 @@ class Runner:
     # -- checking --------------------------------------------------------------------------
 
     def verify(self, case: Case, response: Response, *, recorder: Any = None) -> None:
-        """Our generic checks (their findings recorded, the test goes on), then schemathesis'
-        checks (a failure is the test's finding); the case judges its refusal requirement."""
+        """Our generic checks, then schemathesis' checks: every finding is recorded and the
+        test goes on, so one finding never hides another; a negative case judges the
+        requirement of what it made invalid."""
         headers = {name: ", ".join(values) for name, values in response.headers.items()}
         observed = Observed(case.method.upper(), case.formatted_path, response.status_code,
                             headers, response.content, self.last_exchange)  # fmt: skip
@@ -179,10 +195,13 @@ class Runner:
         for check in checks:
             if check is builtin.negative_data_rejection and tolerated_acceptance(case):
                 continue
+            if check is builtin.response_schema_conformance and not _one_document(response):
+                continue  # not one JSON document: FN-ERR-003's finding, not a schema mismatch
             try:
                 case.validate_response(response, checks=[check], recorder=recorder)
             except FailureGroup as group:
-                raise self._finding(case, response, check.__name__, group.exceptions[0]) from None
+                finding = self._finding(case, response, check.__name__, group.exceptions[0])
+                self.fn.recorder.note(finding)
 
     def _finding(
         self, case: Case, response: Response, name: str, failure: Any
