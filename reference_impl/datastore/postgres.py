@@ -56,6 +56,9 @@ class _Cursor:
 
 class PostgresDialect:
     blocking = True
+    #: Writes under an app lock its row first (then the fn's): one lock order, no deadlock.
+    share_lock = " FOR SHARE"
+    update_lock = " FOR UPDATE"
 
     def __init__(self, url: str, *, pool_size: int = 4) -> None:
         if psycopg is None:

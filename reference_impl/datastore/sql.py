@@ -47,10 +47,14 @@ class Executor(Protocol):
 
 
 class Dialect(Protocol):
-    """What a backend supplies: transactions, and a name for a broken constraint."""
+    """What a backend supplies: transactions, row locks, and a name for a broken constraint."""
 
     blocking: bool
     integrity_errors: tuple[type[BaseException], ...]
+    #: Appended to a SELECT to lock the rows read: shared (parents of a create) or for update
+    #: (an entity being deleted). Empty where a write transaction locks the whole database.
+    share_lock: str
+    update_lock: str
 
     def transaction(self, *, write: bool) -> AbstractContextManager[Executor]: ...
     def constraint(self, exc: BaseException) -> str | None: ...
@@ -122,6 +126,10 @@ class _Query:
             self.params.append(value)
         return self
 
+    def name(self, value: str | None) -> _Query:
+        """The lists' ``name`` filter: exactly that name."""
+        return self.eq("name", value)
+
     def after(self, key: ListKey | None) -> _Query:
         if key is not None:
             # "name >= ?" lets the (…, name, id) index seek instead of scanning from the start.
@@ -157,8 +165,7 @@ class SqlDatastore:
             app.shape, app.created_at, app.updated_at,
         ]  # fmt: skip
         with self._writing() as db:
-            if db.all("SELECT 1 FROM apps WHERE name = ?", [app.name]):
-                raise AppAlreadyExists()
+            self._app_name_free(db, app.name)
             db.run(sql, params)
         return app
 
@@ -173,11 +180,13 @@ class SqlDatastore:
         )
 
     def update_app(self, app: App) -> App:
+        """Store the app as the model made it (the model keeps the name immutable)."""
         sql = (
-            "UPDATE apps SET config = ?, annotations = ?, syslog_url = ?, updated_at = ? "
-            "WHERE id = ?"
+            "UPDATE apps SET name = ?, config = ?, annotations = ?, syslog_url = ?, "
+            "updated_at = ? WHERE id = ?"
         )
-        params = [_dump(app.config), _dump(app.annotations), app.syslog_url, app.updated_at, app.id]
+        params = [app.name, _dump(app.config), _dump(app.annotations), app.syslog_url,
+                  app.updated_at, app.id]  # fmt: skip
         with self._writing() as db:
             if db.run(sql, params) == 0:
                 raise AppNotFound()
@@ -185,14 +194,14 @@ class SqlDatastore:
 
     def delete_app(self, app_id: str) -> None:
         with self._writing() as db:
-            # Children first, so the cascade never depends on the backend's foreign-key mode.
-            db.run("DELETE FROM triggers WHERE app_id = ?", [app_id])
-            db.run("DELETE FROM fns WHERE app_id = ?", [app_id])
-            if db.run("DELETE FROM apps WHERE id = ?", [app_id]) == 0:
+            # The app row first (every write under an app locks it first: no deadlock).
+            if not db.all(f"SELECT 1 FROM apps WHERE id = ?{self._db.update_lock}", [app_id]):
                 raise AppNotFound()
+            self._delete_app_children(db, app_id)
+            db.run("DELETE FROM apps WHERE id = ?", [app_id])
 
     def list_apps(self, flt: AppFilter, *, after: ListKey | None, limit: int) -> list[App]:
-        sql, params = _Query().eq("name", flt.name).after(after).render("apps", APP_COLUMNS, limit)
+        sql, params = _Query().name(flt.name).after(after).render("apps", APP_COLUMNS, limit)
         with self._db.transaction(write=False) as db:
             return [_app(row) for row in db.all(sql, params)]
 
@@ -201,12 +210,9 @@ class SqlDatastore:
     def create_fn(self, fn: Fn) -> Fn:
         sql = f"INSERT INTO fns ({FN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         with self._writing() as db:
-            apps = db.all("SELECT shape FROM apps WHERE id = ?", [fn.app_id])
-            if not apps:
-                raise AppNotFound()
-            if db.all("SELECT 1 FROM fns WHERE app_id = ? AND name = ?", [fn.app_id, fn.name]):
-                raise FnAlreadyExists()
-            stored = dataclasses.replace(fn, shape=apps[0][0])
+            shape = self._parent_app(db, fn.app_id)
+            self._fn_name_free(db, fn.app_id, fn.name)
+            stored = dataclasses.replace(fn, shape=shape)
             db.run(sql, [
                 stored.id, stored.app_id, stored.name, stored.image, stored.memory,
                 stored.timeout, stored.idle_timeout, _dump(stored.config),
@@ -218,12 +224,13 @@ class SqlDatastore:
         return _fn(self._one(f"SELECT {FN_COLUMNS} FROM fns WHERE id = ?", [fn_id], FnNotFound))
 
     def update_fn(self, fn: Fn) -> Fn:
+        """Store the fn as the model made it (the model keeps name and app_id as they were)."""
         sql = (
-            "UPDATE fns SET image = ?, memory = ?, timeout = ?, idle_timeout = ?, config = ?, "
-            "annotations = ?, updated_at = ? WHERE id = ?"
+            "UPDATE fns SET name = ?, image = ?, memory = ?, timeout = ?, idle_timeout = ?, "
+            "config = ?, annotations = ?, updated_at = ? WHERE id = ?"
         )
         params = [
-            fn.image, fn.memory, fn.timeout, fn.idle_timeout, _dump(fn.config),
+            fn.name, fn.image, fn.memory, fn.timeout, fn.idle_timeout, _dump(fn.config),
             _dump(fn.annotations), fn.updated_at, fn.id,
         ]  # fmt: skip
         with self._writing() as db:
@@ -233,12 +240,18 @@ class SqlDatastore:
 
     def delete_fn(self, fn_id: str) -> None:
         with self._writing() as db:
-            db.run("DELETE FROM triggers WHERE fn_id = ?", [fn_id])
-            if db.run("DELETE FROM fns WHERE id = ?", [fn_id]) == 0:
+            found = db.all("SELECT app_id FROM fns WHERE id = ?", [fn_id])
+            if not found:
                 raise FnNotFound()
+            # Lock order: the app, then the fn (as creates under it do).
+            db.all(f"SELECT 1 FROM apps WHERE id = ?{self._db.share_lock}", [found[0][0]])
+            if not db.all(f"SELECT 1 FROM fns WHERE id = ?{self._db.update_lock}", [fn_id]):
+                raise FnNotFound()
+            self._delete_fn_children(db, fn_id)
+            db.run("DELETE FROM fns WHERE id = ?", [fn_id])
 
     def list_fns(self, flt: FnFilter, *, after: ListKey | None, limit: int) -> list[Fn]:
-        query = _Query().eq("app_id", flt.app_id).eq("name", flt.name).after(after)
+        query = _Query().eq("app_id", flt.app_id).name(flt.name).after(after)
         sql, params = query.render("fns", FN_COLUMNS, limit)
         with self._db.transaction(write=False) as db:
             return [_fn(row) for row in db.all(sql, params)]
@@ -248,8 +261,7 @@ class SqlDatastore:
     def create_trigger(self, trigger: Trigger) -> Trigger:
         sql = f"INSERT INTO triggers ({TRIGGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         with self._writing() as db:
-            if not db.all("SELECT 1 FROM apps WHERE id = ?", [trigger.app_id]):
-                raise AppNotFound()
+            self._parent_app(db, trigger.app_id)
             self._check_trigger(db, trigger, fn_changed=True)
             db.run(sql, [
                 trigger.id, trigger.app_id, trigger.fn_id, trigger.name, trigger.type,
@@ -272,6 +284,7 @@ class SqlDatastore:
             "updated_at = ? WHERE id = ?"
         )
         with self._writing() as db:
+            self._parent_app(db, trigger.app_id)
             rows = db.all("SELECT fn_id FROM triggers WHERE id = ?", [trigger.id])
             if not rows:
                 raise TriggerNotFound()
@@ -290,28 +303,63 @@ class SqlDatastore:
     def list_triggers(
         self, flt: TriggerFilter, *, after: ListKey | None, limit: int
     ) -> list[Trigger]:
-        query = _Query().eq("app_id", flt.app_id).eq("fn_id", flt.fn_id).eq("name", flt.name)
+        query = _Query().eq("app_id", flt.app_id).eq("fn_id", flt.fn_id).name(flt.name)
         sql, params = query.after(after).render("triggers", TRIGGER_COLUMNS, limit)
         with self._db.transaction(write=False) as db:
             return [_trigger(row) for row in db.all(sql, params)]
 
-    # -- helpers ------------------------------------------------------------------------
+    # -- rules: one method each, checked inside the write transaction --------------------
 
-    @staticmethod
-    def _check_trigger(db: Executor, trigger: Trigger, *, fn_changed: bool) -> None:
-        """Fn ownership, then the source rule, then the name rule (upstream's order)."""
-        if fn_changed:
-            fns = db.all("SELECT app_id FROM fns WHERE id = ?", [trigger.fn_id])
-            if not fns:
-                raise FnNotFound()
-            if fns[0][0] != trigger.app_id:
-                raise BadRequest("Invalid Fn ID - not owned by specified app")
+    def _app_name_free(self, db: Executor, name: str) -> None:
+        if db.all("SELECT 1 FROM apps WHERE name = ?", [name]):
+            raise AppAlreadyExists()
+
+    def _parent_app(self, db: Executor, app_id: str) -> str:
+        """Lock the app a write happens under (shared), and answer its shape."""
+        rows = db.all(f"SELECT shape FROM apps WHERE id = ?{self._db.share_lock}", [app_id])
+        if not rows:
+            raise AppNotFound()
+        return str(rows[0][0])
+
+    def _fn_name_free(self, db: Executor, app_id: str, name: str) -> None:
+        if db.all("SELECT 1 FROM fns WHERE app_id = ? AND name = ?", [app_id, name]):
+            raise FnAlreadyExists()
+
+    def _trigger_fn_owned(self, db: Executor, trigger: Trigger) -> None:
+        """The trigger's fn exists (404) and belongs to the trigger's app (400)."""
+        sql = f"SELECT app_id FROM fns WHERE id = ?{self._db.share_lock}"
+        fns = db.all(sql, [trigger.fn_id])
+        if not fns:
+            raise FnNotFound()
+        if fns[0][0] != trigger.app_id:
+            raise BadRequest("Invalid Fn ID - not owned by specified app")
+
+    def _trigger_source_free(self, db: Executor, trigger: Trigger) -> None:
         clash = "SELECT 1 FROM triggers WHERE app_id = ? AND type = ? AND source = ? AND id <> ?"
         if db.all(clash, [trigger.app_id, trigger.type, trigger.source, trigger.id]):
             raise TriggerSourceExists()
+
+    def _trigger_name_free(self, db: Executor, trigger: Trigger) -> None:
         clash = "SELECT 1 FROM triggers WHERE app_id = ? AND fn_id = ? AND name = ? AND id <> ?"
         if db.all(clash, [trigger.app_id, trigger.fn_id, trigger.name, trigger.id]):
             raise TriggerAlreadyExists()
+
+    def _check_trigger(self, db: Executor, trigger: Trigger, *, fn_changed: bool) -> None:
+        """Fn ownership, then the source rule, then the name rule (upstream's order)."""
+        if fn_changed:
+            self._trigger_fn_owned(db, trigger)
+        self._trigger_source_free(db, trigger)
+        self._trigger_name_free(db, trigger)
+
+    def _delete_app_children(self, db: Executor, app_id: str) -> None:
+        """The cascade, explicit so it never depends on the backend's foreign-key mode."""
+        db.run("DELETE FROM triggers WHERE app_id = ?", [app_id])
+        db.run("DELETE FROM fns WHERE app_id = ?", [app_id])
+
+    def _delete_fn_children(self, db: Executor, fn_id: str) -> None:
+        db.run("DELETE FROM triggers WHERE fn_id = ?", [fn_id])
+
+    # -- helpers ------------------------------------------------------------------------
 
     def _one(self, sql: str, params: list[Any], missing: type[Exception]) -> Row:
         with self._db.transaction(write=False) as db:

@@ -34,6 +34,8 @@ class _Cursor:
 class SqliteDialect:
     blocking = False
     integrity_errors: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
+    # BEGIN IMMEDIATE: one writer at a time holds the whole database.
+    share_lock = update_lock = ""
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":
