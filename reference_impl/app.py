@@ -12,38 +12,46 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from .api import routes_for
-from .api.http import (
-    Context,
-    error_response,
-    handle_fn_error,
-    handle_http_exception,
-    handle_unexpected,
-)
+from .api.http import Context, ServerErrors, error_response, handle_fn_error, handle_http_exception
 from .config import Settings
 from .datastore import Datastore, open_datastore
-from .errors import FnError, RequestTooLarge
+from .errors import FnError, HeadersTooLarge, RequestTooLarge
 from .metrics import Metrics, MetricsMiddleware
 
 log = logging.getLogger("reference_impl")
 
 
 class RequestSizeLimit:
-    """FN_MAX_REQUEST_SIZE on every route: a declared Content-Length over it is a 413."""
+    """FN_MAX_REQUEST_SIZE and FN_MAX_REQUEST_HEADER_SIZE on every route: a declared
+    Content-Length over the first is a 413, headers over the second a 431."""
 
-    def __init__(self, app: Any, limit: int) -> None:
+    def __init__(self, app: Any, limit: int, header_limit: int) -> None:
         self.app = app
         self.limit = limit
+        self.header_limit = header_limit
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.limit:
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                    error = RequestTooLarge(
-                        f"Content-Length too large for this server, {int(value)} > max {self.limit}"
-                    )
-                    await error_response(error)(scope, receive, send)
-                    return
+        if scope["type"] == "http":
+            error = self._refusal(scope["headers"])
+            if error is not None:
+                await error_response(error)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
+
+    def _refusal(self, headers: list[tuple[bytes, bytes]]) -> FnError | None:
+        size = sum(len(name) + len(value) + 4 for name, value in headers)
+        if self.header_limit and size > self.header_limit:
+            return HeadersTooLarge(
+                f"Request headers too large for this server, {size} > max {self.header_limit}"
+            )
+        if not self.limit:
+            return None
+        for name, value in headers:
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                return RequestTooLarge(
+                    f"Content-Length too large for this server, {int(value)} > max {self.limit}"
+                )
+        return None
 
 
 def create_app(
@@ -66,14 +74,15 @@ def create_app(
     app = Starlette(
         routes=routes_for(settings),
         middleware=[
+            Middleware(ServerErrors),
             Middleware(MetricsMiddleware, metrics=metrics),
-            Middleware(RequestSizeLimit, limit=settings.max_request_size),
+            Middleware(
+                RequestSizeLimit,
+                limit=settings.max_request_size,
+                header_limit=settings.max_request_header_size,
+            ),
         ],
-        exception_handlers={
-            FnError: handle_fn_error,
-            HTTPException: handle_http_exception,
-            Exception: handle_unexpected,
-        },
+        exception_handlers={FnError: handle_fn_error, HTTPException: handle_http_exception},
         lifespan=lifespan,
     )
     app.fn_context = Context(settings=settings, datastore=store)  # type: ignore[attr-defined]

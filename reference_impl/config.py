@@ -32,6 +32,9 @@ class Settings:
     log_level: str = "info"
     #: FN_MAX_REQUEST_SIZE: largest request body in bytes; 0 means unlimited.
     max_request_size: int = 0
+    #: FN_MAX_REQUEST_HEADER_SIZE: largest total of request headers in bytes (431 above it);
+    #: 0 means unlimited. The default is 1 MiB, as upstream's HTTP server has.
+    max_request_header_size: int = 1024 * 1024
     #: FN_PUBLIC_LB_URL: base of the endpoint annotations; else taken from the request.
     public_lb_url: str = ""
     #: FN_NODE_TYPE: ``full`` (management API and invoke routes) or ``api`` (management only).
@@ -56,6 +59,10 @@ class Settings:
             values["log_level"] = level.lower()
         if (size := get("FN_MAX_REQUEST_SIZE")) is not None:
             values["max_request_size"] = _parse_int("FN_MAX_REQUEST_SIZE", size, low=0)
+        if (header_size := get("FN_MAX_REQUEST_HEADER_SIZE")) is not None:
+            values["max_request_header_size"] = _parse_int(
+                "FN_MAX_REQUEST_HEADER_SIZE", header_size, low=0
+            )
         if (lb_url := get("FN_PUBLIC_LB_URL")) is not None:
             values["public_lb_url"] = lb_url.rstrip("/")
         if (node_type := get("FN_NODE_TYPE")) is not None:

@@ -8,7 +8,11 @@ as class attributes. One exception handler in ``api/http.py`` turns them into th
 from __future__ import annotations
 
 
-class FnError(Exception):
+class ReferenceImplError(Exception):
+    """Root of every exception the reference server raises on purpose."""
+
+
+class FnError(ReferenceImplError):
     """Root of every error the server reports to a client."""
 
     status: int = 500
@@ -90,6 +94,11 @@ class RequestTooLarge(FnError):
     message = "Content-Length too large for this server"
 
 
+class HeadersTooLarge(FnError):
+    status = 431
+    message = "Request headers too large for this server"
+
+
 class ClientGone(FnError):
     """The client went away while its request was read; nobody will see the answer."""
 
@@ -97,16 +106,11 @@ class ClientGone(FnError):
     message = "Client closed the request"
 
 
-class UnsupportedMediaType(FnError):
-    status = 415
-    message = "Unsupported media type"
-
-
-class ConfigError(Exception):
+class ConfigError(ReferenceImplError):
     """The server's own configuration is invalid (raised at start, never sent to a client)."""
 
 
-class DatastoreError(Exception):
+class DatastoreError(ReferenceImplError):
     """A datastore failed in a way that is not the client's fault."""
 
 
@@ -122,14 +126,15 @@ __all__ = [
     "FnAlreadyExists",
     "FnError",
     "FnNotFound",
+    "HeadersTooLarge",
     "InvalidCursor",
     "InvalidJSON",
     "MethodNotAllowed",
     "NotFound",
     "PathNotFound",
+    "ReferenceImplError",
     "RequestTooLarge",
     "TriggerAlreadyExists",
     "TriggerNotFound",
     "TriggerSourceExists",
-    "UnsupportedMediaType",
 ]

@@ -68,9 +68,17 @@ async def read_json(request: Request) -> Any:
     if not body.strip():
         raise InvalidJSON("Invalid JSON: the request body is empty")
     try:
-        data = json.loads(body, parse_float=_finite_float, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidJSON(f"Invalid JSON: {_short(exc)}") from None
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidJSON(f"Invalid JSON: the body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidJSON("Invalid JSON: nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidJSON(f"Invalid JSON at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:  # from the number hooks below: our own words
+        raise InvalidJSON(f"Invalid JSON: {exc}") from None
     _check_strings(data)
     return data
 
@@ -78,17 +86,12 @@ async def read_json(request: Request) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise ValueError(f"number out of range: {text[:50]}")
+        raise ValueError(f"a number is out of range ({text[:50]})")
     return value
 
 
 def _no_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 200 else text[:200] + "..."
+    raise ValueError(f"{text} is not a JSON number")
 
 
 def _check_strings(value: Any, depth: int = 0) -> None:
@@ -154,9 +157,33 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return response
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(FnError())
+class ServerErrors:
+    """The outermost handler of unexpected exceptions: one log line each, one JSON 500.
+
+    Starlette's own handler re-raises after answering, so the server would log the same
+    exception a second time; this one does not.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if not started:
+                await error_response(FnError())(scope, receive, send)
 
 
 async def read_modify_write(

@@ -80,7 +80,8 @@ class PostgresDialect:
         try:
             return psycopg.connect(self._url, autocommit=True)
         except psycopg.Error as exc:
-            raise ConfigError(f"cannot connect to FN_DB_URL: {exc}") from exc
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ConfigError(f"cannot connect to the PostgreSQL of FN_DB_URL: {first}") from None
 
     def _acquire(self) -> Any:
         """A pooled connection, or a new one while the pool is below its size.

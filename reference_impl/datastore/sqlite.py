@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ._migrate import migrate
 from .sql import APP_NAME, FN_NAME, PARENT, TRIGGER_NAME, TRIGGER_SOURCE, Row, SqlDatastore
 
@@ -78,4 +79,8 @@ class SqliteDialect:
 
 
 def open_sqlite(path: str) -> SqlDatastore:
-    return SqlDatastore(SqliteDialect(path))
+    try:
+        return SqlDatastore(SqliteDialect(path))
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ConfigError(f"cannot open the SQLite database {path} (FN_DB_URL): {reason}") from None

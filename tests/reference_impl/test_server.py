@@ -3,12 +3,17 @@ node types, the request size limit, routing details, restarts, and the annotatio
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from conformance._server import free_port
 from reference_impl import Settings, create_app
 
 
@@ -114,3 +119,99 @@ def test_endpoint_annotations_use_public_lb_url(tmp_path: Path) -> None:
     assert (
         trigger["annotations"]["fnproject.io/trigger/httpEndpoint"] == "https://fn.example/t/a/x/y"
     )
+
+
+def test_json_nested_thousands_deep_is_400(tmp_path: Path) -> None:
+    with client_for(tmp_path) as unlimited:
+        deep = b"[" * 5000 + b"]" * 5000
+        response = unlimited.post("/v2/apps", content=deep)
+    assert (response.status_code, response.json()) == (
+        400, {"message": "Invalid JSON: nested too deeply"}
+    )  # fmt: skip
+
+
+def test_headers_over_the_header_limit_are_431(tmp_path: Path) -> None:
+    with client_for(tmp_path, FN_MAX_REQUEST_HEADER_SIZE="2048") as small:
+        refused = small.get("/v2/apps", headers={"X-Big": "x" * 4096})
+        assert refused.status_code == 431
+        assert "headers too large" in refused.json()["message"]
+        assert small.get("/v2/apps", headers={"X-Small": "x" * 100}).status_code == 200
+    with client_for(tmp_path) as default:  # 1 MiB, as upstream
+        assert default.get("/v2/apps", headers={"X-Big": "x" * 4096}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"[" * 400 + b"]" * 400, "Invalid JSON: nested too deeply"),
+        (b'{"name": "\xff\xfe"}', "Invalid JSON: the body is not valid UTF-8 (byte 10)"),
+        (b'{"name": }', "Invalid JSON at line 1, column 10"),
+        (b'{"memory": 1e400}', "Invalid JSON: a number is out of range (1e400)"),
+    ],
+    ids=["deep", "not-utf8", "syntax", "huge-number"],
+)
+def test_bad_json_is_explained_in_the_servers_own_words(
+    client: TestClient, body: bytes, said: str
+) -> None:
+    response = client.post("/v2/apps", content=body, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"message": said})
+
+
+def test_an_unexpected_error_is_one_json_500_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(Settings.from_env({"FN_DB_URL": f"sqlite3://{tmp_path}/fn.db"}))
+    store = app.fn_context.datastore  # type: ignore[attr-defined]
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    store.list_apps = broken
+    # The app answers and does not re-raise to the server (uvicorn would log it again):
+    # TestClient raises whatever an app lets out.
+    with TestClient(app) as c, caplog.at_level("ERROR"):
+        response = c.get("/v2/apps")
+    assert (response.status_code, response.json()) == (500, {"message": "internal server error"})
+    logged = [r for r in caplog.records if r.exc_info]
+    assert len(logged) == 1, [r.getMessage() for r in caplog.records]
+    assert "disk caught fire" in "".join(traceback.format_exception(*logged[0].exc_info))
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"FN_DB_URL": "sqlite3:///proc/no-such-place/fn.db"}, "cannot open the SQLite database"),
+        ({"FN_DB_URL": "postgres://fn@127.0.0.1:1/fn"}, "cannot connect to the PostgreSQL"),
+        ({"FN_NODE_TYPE": "sideways"}, "FN_NODE_TYPE must be one of"),
+        ({"FN_PORT": "http"}, "FN_PORT must be an integer"),
+    ],
+    ids=["unwritable-sqlite", "unreachable-postgres", "bad-node-type", "bad-port"],
+)
+def test_start_up_failures_are_one_configuration_error_line(
+    tmp_path: Path, env: dict[str, str], said: str
+) -> None:
+    full = {**os.environ, "FN_DB_URL": f"sqlite3://{tmp_path}/fn.db", "FN_PORT": "0", **env}
+    proc = subprocess.run(
+        [sys.executable, "-m", "reference_impl"], env=full, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("fn-reference: configuration error: "), lines
+    assert said in lines[0]
+
+
+def test_start_up_log_names_the_datastore_and_the_address(tmp_path: Path) -> None:
+    port = str(free_port())
+    env = {**os.environ, "FN_DB_URL": f"sqlite3://{tmp_path}/fn.db", "FN_PORT": port,
+           "FN_LOG_LEVEL": "info"}  # fmt: skip
+    with subprocess.Popen(
+        [sys.executable, "-m", "reference_impl"], env=env, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            first = proc.stderr.readline() if proc.stderr else ""
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=20)
+    assert f"datastore sqlite3://{tmp_path}/fn.db" in first
+    assert f"serving http://127.0.0.1:{port}" in first
