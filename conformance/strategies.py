@@ -1,7 +1,10 @@
 """Hypothesis strategies shared by the suite: valid name suffixes, config and annotation maps.
 
 Generated names are *suffixes*: a test prefixes them with a name from ``names`` so that they
-stay unique on a shared target and carry the run prefix. Suffixes are short (at most
+stay unique on a shared target and carry the run prefix. Unicode names use only characters
+whose category is the same in Unicode 3.2 and in this Python's tables (:func:`stable_letter`):
+servers check names with the tables of their own language version, and every server agrees on
+these. Suffixes are short (at most
 ``MAX_SUFFIX`` characters) and favour the cases that break byte-order sorting and paging:
 upper- against lower-case, digits, ``-`` (0x2D) against ``_`` (0x5F), multi-byte letters and
 names that are prefixes of one another. Maps hold at most ``MAX_KEYS`` keys.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import string
+import unicodedata
 from typing import Any
 
 from hypothesis import strategies as st
@@ -36,13 +40,22 @@ FN_EDGE_SUFFIXES = (
 FN_NAME_CHARACTERS = string.ascii_letters + string.digits + "$&+-.:=@_~"
 
 
+def stable_letter(char: str) -> bool:
+    """A letter or number in Unicode 3.2 and in the current tables alike (or ``_``, ``-``)."""
+    if char in "_-":
+        return True
+    now = unicodedata.category(char)
+    return now[0] in "LN" and unicodedata.ucd_3_2_0.category(char) == now
+
+
+def name_characters() -> st.SearchStrategy[str]:
+    """Characters of valid app and trigger names on which every server agrees."""
+    return st.characters(categories=["L", "N"], include_characters="_-").filter(stable_letter)
+
+
 def unicode_name_suffixes() -> st.SearchStrategy[str]:
     """Valid app and trigger name parts: Unicode letters and numbers, ``_`` and ``-``."""
-    generated = st.text(
-        st.characters(categories=["L", "N"], include_characters="_-"),
-        min_size=1,
-        max_size=MAX_SUFFIX,
-    )
+    generated = st.text(name_characters(), min_size=1, max_size=MAX_SUFFIX)
     return st.one_of(st.sampled_from(UNICODE_EDGE_SUFFIXES), generated)
 
 
@@ -157,6 +170,8 @@ __all__ = [
     "config_patches",
     "config_values",
     "fn_name_suffixes",
+    "name_characters",
+    "stable_letter",
     "suffix_sets",
     "unicode_name_suffixes",
 ]

@@ -211,9 +211,7 @@ def pytest_runtest_makereport(
         return report
     extra: list[ConformanceFailure] = []
     if report.when == "call" and not report.skipped:
-        crash = state.watchdog.after_test(
-            state.recorder, disruptive=selection.is_disruptive(item)
-        )
+        crash = state.watchdog.after_test(state.recorder, disruptive=selection.is_disruptive(item))
         extra += [crash] if crash is not None else []
     result = classify(
         report, call.excinfo, requirements=requirements, recorder=state.recorder, extra=extra

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import string
-import unicodedata
 from typing import Any
 
 from ..resources import Names
+from ..strategies import stable_letter
 
 MAX_NAME_BYTES = 255
 FN_NAME_CHARS = frozenset(string.ascii_letters + string.digits + "$&+-.:=@_~")
@@ -21,9 +21,10 @@ NAMED_BODIES = {"createApp": "app", "updateApp": "app", "createFn": "fn",
 
 
 def _name_char(kind: str, ch: str) -> bool:
+    """A character the kind's names allow, on which every server's Unicode tables agree."""
     if kind == "fn":
         return ch in FN_NAME_CHARS
-    return ch in "_-" or unicodedata.category(ch)[0] in "LN"
+    return stable_letter(ch)
 
 
 def _size(text: str) -> int:

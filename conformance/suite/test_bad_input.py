@@ -21,6 +21,7 @@ from conformance.client import FnClient
 from conformance.config import ConformanceConfig
 from conformance.failures import disabled
 from conformance.resources import Factory, Names
+from conformance.strategies import name_characters
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 KINDS = ("app", "fn", "trigger")
@@ -442,7 +443,7 @@ _APP_BODIES = st.one_of(
         optional={key: _JSON for key in _APP_FIELDS[1:]},
     ),
     st.fixed_dictionaries(  # mostly valid: names of letters and numbers, config of strings
-        {"name": st.text(st.characters(categories=["L", "N"]), max_size=8)},
+        {"name": st.text(name_characters(), max_size=8)},
         optional={"config": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=3)},
     ),
 )
