@@ -24,6 +24,23 @@ def wrap(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
     replace(owner, name, make(getattr(owner, name)))
 
 
+def wrap_everywhere(name: str, make: Callable[[Any], Any]) -> None:
+    """Wrap ``name`` in every ``reference_impl`` module that imported it (by name)."""
+    import sys
+
+    found = [
+        module for key, module in list(sys.modules.items())
+        if key.startswith("reference_impl") and module is not None and hasattr(module, name)
+    ]  # fmt: skip
+    if not found:
+        raise AttributeError(f"no reference_impl module has {name!r}: the variant is out of date")
+    original = getattr(found[0], name)
+    wrapped = make(original)
+    for module in found:
+        if getattr(module, name) is original:
+            setattr(module, name, wrapped)
+
+
 def sqlite_after_migrate(*statements: str) -> None:
     """Run ``statements`` on every SQLite database right after its migrations."""
     from reference_impl.datastore import sqlite

@@ -31,24 +31,18 @@ def delete_answers_200_with_json() -> None:
         replace(module, "no_content", lambda: JSONResponse({"deleted": True}))
 
 
-def app_delete_keeps_children() -> None:
-    def delete_app(self: Any, app_id: str) -> None:
-        with self._writing() as db:
-            if db.run("DELETE FROM apps WHERE id = ?", [app_id]) == 0:
-                raise errors.AppNotFound()
+def _no_rule(*_: Any, **__: Any) -> None:
+    """A datastore rule that lets everything through."""
 
+
+def app_delete_keeps_children() -> None:
     _patch.sqlite_foreign_keys_off()
-    replace(sql.SqlDatastore, "delete_app", delete_app)
+    replace(sql.SqlDatastore, "_delete_app_children", _no_rule)
 
 
 def fn_delete_keeps_triggers() -> None:
-    def delete_fn(self: Any, fn_id: str) -> None:
-        with self._writing() as db:
-            if db.run("DELETE FROM fns WHERE id = ?", [fn_id]) == 0:
-                raise errors.FnNotFound()
-
     _patch.sqlite_foreign_keys_off()
-    replace(sql.SqlDatastore, "delete_fn", delete_fn)
+    replace(sql.SqlDatastore, "_delete_fn_children", _no_rule)
 
 
 # -- apps ---------------------------------------------------------------------------------
@@ -112,20 +106,7 @@ def app_put_renames() -> None:
 
         return update
 
-    def update_app(self: Any, app: Any) -> Any:
-        statement = (
-            "UPDATE apps SET name = ?, config = ?, annotations = ?, syslog_url = ?, "
-            "updated_at = ? WHERE id = ?"
-        )
-        params = [app.name, sql._dump(app.config), sql._dump(app.annotations), app.syslog_url,
-                  app.updated_at, app.id]  # fmt: skip
-        with self._writing() as db:
-            if db.run(statement, params) == 0:
-                raise errors.AppNotFound()
-        return app
-
     wrap(models, "app_from_update", make)
-    replace(sql.SqlDatastore, "update_app", update_app)
 
 
 def app_config_put_replaces() -> None:
@@ -148,16 +129,13 @@ def app_duplicate_name_returns_existing() -> None:
 
 
 def app_name_filter_matches_prefix() -> None:
-    def list_apps(self: Any, flt: Any, *, after: Any, limit: int) -> list[Any]:
-        query = sql._Query()
-        if flt.name is not None:
-            query.clauses.append("substr(name, 1, ?) = ?")
-            query.params.extend([len(flt.name), flt.name])
-        statement, params = query.after(after).render("apps", sql.APP_COLUMNS, limit)
-        with self._db.transaction(write=False) as db:
-            return [sql._app(row) for row in db.all(statement, params)]
+    def name(self: Any, value: str | None) -> Any:
+        if value is not None:
+            self.clauses.append("substr(name, 1, ?) = ?")
+            self.params.extend([len(value), value])
+        return self
 
-    replace(sql.SqlDatastore, "list_apps", list_apps)
+    replace(sql._Query, "name", name)
 
 
 # -- fns ----------------------------------------------------------------------------------
@@ -222,91 +200,31 @@ def fn_put_renames() -> None:
 
         return update
 
-    def update_fn(self: Any, fn: Any) -> Any:
-        statement = (
-            "UPDATE fns SET name = ?, image = ?, memory = ?, timeout = ?, idle_timeout = ?, "
-            "config = ?, annotations = ?, updated_at = ? WHERE id = ?"
-        )
-        params = [
-            fn.name, fn.image, fn.memory, fn.timeout, fn.idle_timeout,
-            sql._dump(fn.config), sql._dump(fn.annotations), fn.updated_at, fn.id,
-        ]  # fmt: skip
-        with self._writing() as db:
-            if db.run(statement, params) == 0:
-                raise errors.FnNotFound()
-        return fn
-
     wrap(models, "fn_from_update", make)
-    replace(sql.SqlDatastore, "update_fn", update_fn)
 
 
 def fn_name_not_unique() -> None:
-    def create_fn(self: Any, fn: Any) -> Any:
-        statement = f"INSERT INTO fns ({sql.FN_COLUMNS}) VALUES ({', '.join('?' * 12)})"
-        with self._writing() as db:
-            found = db.all("SELECT shape FROM apps WHERE id = ?", [fn.app_id])
-            if not found:
-                raise errors.AppNotFound()
-            stored = dataclasses.replace(fn, shape=found[0][0])
-            db.run(statement, [
-                stored.id, stored.app_id, stored.name, stored.image, stored.memory,
-                stored.timeout, stored.idle_timeout, sql._dump(stored.config),
-                sql._dump(stored.annotations), stored.shape, stored.created_at, stored.updated_at,
-            ])  # fmt: skip
-        return stored
-
-    replace(sql.SqlDatastore, "create_fn", create_fn)
+    replace(sql.SqlDatastore, "_fn_name_free", _no_rule)
     _patch.sqlite_fn_table_without_unique_name()
 
 
 # -- triggers -----------------------------------------------------------------------------
 
 
-def _trigger_check(*, ownership: bool = True, source: bool = True, name: bool = True) -> Any:
-    """The datastore's trigger checks with some of them left out."""
-
-    def check(db: Any, trigger: Any, *, fn_changed: bool) -> None:
-        if fn_changed:
-            found = db.all("SELECT app_id FROM fns WHERE id = ?", [trigger.fn_id])
-            if not found:
-                raise errors.FnNotFound()
-            if ownership and found[0][0] != trigger.app_id:
-                raise errors.BadRequest("Invalid Fn ID - not owned by specified app")
-        clash = "SELECT 1 FROM triggers WHERE app_id = ? AND type = ? AND source = ? AND id <> ?"
-        if source and db.all(clash, [trigger.app_id, trigger.type, trigger.source, trigger.id]):
-            raise errors.TriggerSourceExists()
-        clash = "SELECT 1 FROM triggers WHERE app_id = ? AND fn_id = ? AND name = ? AND id <> ?"
-        if name and db.all(clash, [trigger.app_id, trigger.fn_id, trigger.name, trigger.id]):
-            raise errors.TriggerAlreadyExists()
-
-    return check
-
-
-def _trigger_rules(**rules: bool) -> None:
-    replace(sql.SqlDatastore, "_check_trigger", staticmethod(_trigger_check(**rules)))
-
-
 def trigger_put_ignores_source_rule() -> None:
     """Creates keep the source rule; updates may move a trigger onto a taken source."""
-    check = _trigger_check(source=False)
 
-    def update_trigger(self: Any, trigger: Any) -> Any:
-        statement = (
-            "UPDATE triggers SET name = ?, fn_id = ?, source = ?, annotations = ?, "
-            "updated_at = ? WHERE id = ?"
-        )
-        with self._writing() as db:
-            rows = db.all("SELECT fn_id FROM triggers WHERE id = ?", [trigger.id])
-            if not rows:
-                raise errors.TriggerNotFound()
-            check(db, trigger, fn_changed=rows[0][0] != trigger.fn_id)
-            db.run(statement, [
-                trigger.name, trigger.fn_id, trigger.source, sql._dump(trigger.annotations),
-                trigger.updated_at, trigger.id,
-            ])  # fmt: skip
-        return trigger
+    def make(original: Any) -> Any:
+        def update_trigger(self: Any, trigger: Any) -> Any:
+            self._trigger_source_free = _no_rule  # for this one update only
+            try:
+                return original(self, trigger)
+            finally:
+                del self._trigger_source_free
 
-    replace(sql.SqlDatastore, "update_trigger", update_trigger)
+        return update_trigger
+
+    wrap(sql.SqlDatastore, "update_trigger", make)
     _patch.sqlite_trigger_table(unique_source=False)
 
 
@@ -332,17 +250,24 @@ def hybrid_lookup_ignores_app() -> None:
 
 
 def trigger_source_not_unique() -> None:
-    _trigger_rules(source=False)
+    replace(sql.SqlDatastore, "_trigger_source_free", _no_rule)
     _patch.sqlite_trigger_table(unique_source=False)
 
 
 def trigger_name_not_unique() -> None:
-    _trigger_rules(name=False)
+    replace(sql.SqlDatastore, "_trigger_name_free", _no_rule)
     _patch.sqlite_trigger_table(unique_name=False)
 
 
 def trigger_fn_of_other_app_accepted() -> None:
-    _trigger_rules(ownership=False)
+    def make(original: Any) -> Any:
+        def owned(self: Any, db: Any, trigger: Any) -> None:
+            with contextlib.suppress(errors.BadRequest):  # the fn must exist, in any app
+                original(self, db, trigger)
+
+        return owned
+
+    wrap(sql.SqlDatastore, "_trigger_fn_owned", make)
 
 
 def hybrid_lookup_always_404() -> None:

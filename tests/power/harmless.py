@@ -221,3 +221,27 @@ def no_runner_api() -> None:
 
     kept = tuple(op for op in api.OPERATIONS if op.operation_id != "getTriggerBySource")
     replace(api, "OPERATIONS", kept)
+
+
+def unicode_3_2_name_tables() -> None:
+    """Names are checked with Unicode 3.2's tables (as a server on an older runtime is)."""
+    import unicodedata
+
+    from reference_impl.models import app as app_model
+    from reference_impl.models import trigger as trigger_model
+
+    def older(name: str) -> bool:
+        return all(ch in "_-" or unicodedata.ucd_3_2_0.category(ch)[0] in "LN" for ch in name)
+
+    replace(validation, "is_unicode_name", older)
+    replace(app_model, "is_unicode_name", older)
+    replace(trigger_model, "is_unicode_name", older)
+
+
+def uuid_ids() -> None:
+    """Ids are UUIDs instead of upstream's 26-character form (ids are opaque to clients)."""
+    import uuid
+
+    from reference_impl import ids
+
+    replace(ids, "new_id", lambda: str(uuid.uuid4()))

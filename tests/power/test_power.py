@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import string
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from typing import Any
 import pytest
 
 from conformance._server import LocalServer
+from conformance.plugin.watchdog import RestartService
+from conformance.requirements import load
 
 from .variants import MAX_REQUEST_SIZE, VARIANTS, Variant
 
@@ -52,6 +56,14 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
     run_id = _run_id()
     started = time.monotonic()
     with LocalServer(env=env, module="tests.power.serve", args=(variant.name,)) as server:
+        options = list(variant.options)
+        service = None
+        if variant.restart:
+            control = report_dir / "restart-control"
+            service = RestartService(control, server.restart)
+            threading.Thread(target=service.serve, daemon=True).start()
+            restart = f"{shlex.quote(sys.executable)} -m tests.power.restart {control}"
+            options += ["--fn-restart-command", restart]
         command = [
             sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header",
             "-p", "tests.power._fast",
@@ -63,11 +75,16 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
             "--fn-report-dir", str(report_dir),
             "--fn-run-id", run_id,
             "--fn-effort", "dev",
+            *options,
         ]  # fmt: skip
-        proc = subprocess.run(
-            command, cwd=ROOT, env=_child_env(), capture_output=True, text=True,
-            timeout=SUITE_TIMEOUT, check=False,
-        )  # fmt: skip
+        try:
+            proc = subprocess.run(
+                command, cwd=ROOT, env=_child_env(), capture_output=True, text=True,
+                timeout=SUITE_TIMEOUT, check=False,
+            )  # fmt: skip
+        finally:
+            if service is not None:
+                service.stop()
         log = server.log_text()
     elapsed = time.monotonic() - started
     output = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}\nserver log:\n{log[-2000:]}"
@@ -98,7 +115,7 @@ def _record(variant: Variant, document: dict[str, Any], elapsed: float) -> None:
         "variant": variant.name,
         "harmless": variant.harmless,
         "expected": list(variant.breaks),
-        "passed": document["verdict"]["passed"],
+        "status": document["verdict"]["status"],
         "failed": [r["id"] for r in document["requirements"] if r["outcome"] == "failed"],
         "errors": [r["id"] for r in document["requirements"] if r["outcome"] == "error"],
         "tests": document["tests"],
@@ -112,6 +129,17 @@ def _record(variant: Variant, document: dict[str, Any], elapsed: float) -> None:
 ORDERED = sorted(VARIANTS, key=lambda v: (not v.harmless, -len(v.areas)))
 
 
+def _unexplained(document: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Requirements the run judged that did not pass, apart from ``allowed``."""
+    return [
+        f"{r['id']}={r['outcome']}"
+        for r in document["requirements"]
+        if r["id"] not in allowed
+        and r["outcome"] not in ("passed", "disabled")
+        and "no test of it was collected" not in r["notes"]
+    ]
+
+
 @pytest.mark.parametrize("variant", ORDERED, ids=[v.name for v in ORDERED])
 def test_suite_judges_variant(variant: Variant, tmp_path: Path) -> None:
     document, output, elapsed = run_suite(variant, tmp_path)
@@ -120,20 +148,44 @@ def test_suite_judges_variant(variant: Variant, tmp_path: Path) -> None:
     outcomes = {r["id"]: r["outcome"] for r in document["requirements"]}
     failures = _failures(document)
     detail = "\n".join(failures) or "(no requirement failed)"
-    summary = f"verdict {verdict}, {document['tests']} tests in {elapsed:.1f}s"
+    summary = (
+        f"verdict {verdict['status']}: {verdict['reasons']}, "
+        f"{document['tests']} tests in {elapsed:.1f}s"
+    )
     wrong = {k: outcomes.get(k) for k, v in variant.outcomes.items() if outcomes.get(k) != v}
     assert not wrong, (
         f"variant {variant.name!r}: outcomes {wrong}, expected {dict(variant.outcomes)}"
     )
+    errors = [e["nodeid"] for e in document["suite_errors"]]
+    assert not errors, f"variant {variant.name!r}: suite errors {errors}\n{detail}\n{output}"
     if variant.harmless:
-        assert verdict["passed"] and not failures, (
+        failed = [
+            r["id"] for r in document["requirements"]
+            if r["outcome"] in ("failed", "error") and r["id"] not in variant.outcomes
+        ]  # fmt: skip
+        assert verdict["exit_code"] == 0 or set(verdict["blocking"]) <= set(variant.outcomes), (
             f"harmless variant {variant.name!r} ({variant.doc}) was judged non-conforming: "
             f"{summary}\n{detail}\n{output if not failures else ''}"
         )
+        assert not failed, f"harmless variant {variant.name!r}: {summary}\n{detail}"
         return
     missed = [req_id for req_id in variant.breaks if outcomes.get(req_id) != "failed"]
-    assert not verdict["passed"] and not missed, (
+    assert verdict["exit_code"] != 0 and not missed, (
         f"broken variant {variant.name!r} ({variant.doc}) not caught as expected: {summary}\n"
         f"expected failed: {', '.join(variant.breaks)}; not named: {', '.join(missed) or '-'} "
         f"({', '.join(f'{i}={outcomes.get(i)}' for i in missed)})\n{detail}"
     )
+    if variant.status:
+        assert verdict["status"] == variant.status, f"{variant.name}: {summary}"
+    if variant.alone:
+        others = _unexplained(document, set(variant.breaks))
+        assert not others, f"{variant.name}: also {others}: {summary}\n{detail}"
+
+
+def test_every_must_has_a_killing_variant() -> None:
+    """The suite is proved able to fail every MUST: some broken variant names each one."""
+    musts = sorted(r.id for r in load().requirements.values() if r.is_must)
+    killed = {req_id for v in VARIANTS if not v.harmless for req_id in v.breaks}
+    missing = [req_id for req_id in musts if req_id not in killed]
+    print(f"MUSTs with a killing variant: {len(musts) - len(missing)}/{len(musts)}")
+    assert not missing, f"MUSTs no broken variant names: {', '.join(missing)}"

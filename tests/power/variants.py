@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from . import broken_http, broken_rules, harmless
+from . import broken_http, broken_more, broken_rules, harmless
 
 #: Every variant runs with this request size limit, and the suite is told so (FN-SEC-001).
 MAX_REQUEST_SIZE = 1024 * 1024
@@ -35,8 +35,16 @@ class Variant:
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: uvicorn's HTTP implementation ("h11" keeps the case of response header names).
     http: str = "auto"
-    #: Outcomes some requirements must end with (e.g. "unsupported" for a missing capability).
+    #: Outcomes some requirements must end with (e.g. "disabled" for a declared capability).
     outcomes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Extra options for the suite run (``--fn-capability hybrid_api=off``, say).
+    options: tuple[str, ...] = ()
+    #: The suite gets a restart command for the variant's server.
+    restart: bool = False
+    #: The verdict status the run must end with, when it matters ("target-crashed").
+    status: str = ""
+    #: Nothing but ``breaks`` may fail: every other requirement the run judged passes.
+    alone: bool = False
 
 
 def _broken(
@@ -431,6 +439,192 @@ VARIANTS: tuple[Variant, ...] = (
         "per_page 0 or below gives pages of one item instead of 30.",
         apply=broken_http.per_page_zero_means_one,
     ),
+    # -- broken: the rest of the MUSTs ---------------------------------------------------
+    _broken(
+        "array-annotations-dropped",
+        "FN-ANN-003",
+        ANNOTATIONS,
+        "Annotation values that are arrays are accepted but left out of every read.",
+        apply=broken_more.array_annotations_dropped_on_read,
+    ),
+    _broken(
+        "annotation-value-unbounded",
+        "FN-ANN-006",
+        ANNOTATIONS,
+        "Annotation values over 512 bytes are accepted.",
+        apply=broken_more.annotation_value_size_unbounded,
+    ),
+    _broken(
+        "app-without-name-named",
+        "FN-APP-003",
+        APPS,
+        "An app created without a name gets a made-up one instead of a 400.",
+        apply=broken_more.app_without_name_gets_one,
+    ),
+    _broken(
+        "app-put-missing-200",
+        "FN-APP-011",
+        APPS,
+        "PUT of an unknown app answers 200 with a stub app.",
+        apply=broken_more.app_put_of_missing_answers_200,
+    ),
+    _broken(
+        "unknown-path-400",
+        "FN-ERR-001",
+        SERVICE,
+        "An unknown path answers 400 instead of 404.",
+        apply=broken_more.unknown_path_answers_400,
+    ),
+    _broken(
+        "unparseable-json-422",
+        "FN-ERR-006",
+        BAD_INPUT,
+        "A body that is not JSON is answered 422 instead of 400.",
+        wrap=broken_more.unparseable_json_answers_422(),
+    ),
+    _broken(
+        "created-at-number",
+        "FN-ERR-010",
+        SCHEMA,
+        "Apps show created_at as a number, where the schema says a string.",
+        apply=broken_more.created_at_as_epoch_number,
+    ),
+    _broken(
+        "fn-create-id-ignored",
+        "FN-FN-002",
+        FNS,
+        "An id in a fn create body is ignored (200) instead of refused.",
+        apply=broken_more.fn_create_ignores_id,
+    ),
+    _broken(
+        "fn-image-defaulted",
+        "FN-FN-003",
+        FNS,
+        "A fn created without an image gets a default image instead of a 400.",
+        apply=broken_more.fn_image_defaults,
+    ),
+    _broken(
+        "fn-name-unicode",
+        "FN-FN-004",
+        FNS,
+        "Fn names may hold Unicode letters.",
+        apply=broken_more.fn_name_accepts_unicode,
+    ),
+    _broken(
+        "fn-unknown-app-400",
+        "FN-FN-006",
+        FNS,
+        "A valid fn for an unknown app answers 400 instead of 404.",
+        apply=broken_more.fn_unknown_app_answers_400,
+    ),
+    _broken(
+        "fn-get-missing-200",
+        "FN-FN-008",
+        FNS,
+        "GET of an unknown fn answers 200 with a stub fn.",
+        apply=broken_more.fn_get_of_missing_answers_200,
+    ),
+    _broken(
+        "fn-put-keeps-image",
+        "FN-FN-009",
+        FNS,
+        "Fn PUT ignores a new image.",
+        apply=broken_more.fn_put_keeps_image,
+    ),
+    _broken(
+        "trigger-name-filter-wins",
+        "FN-PAGE-008",
+        PAGING,
+        "Listing triggers by fn_id and name filters by the name only.",
+        apply=broken_more.trigger_list_name_overrides_fn_filter,
+    ),
+    _broken(
+        "null-put-body-200",
+        "FN-SEC-003",
+        BAD_INPUT,
+        "A PUT with a null body is an empty change answered 200 (as upstream does).",
+        apply=broken_more.null_put_body_changes_nothing,
+    ),
+    _broken(
+        "trigger-create-without-source",
+        "FN-TRG-001",
+        TRIGGERS,
+        "The answer to a trigger create has no source.",
+        apply=broken_more.trigger_create_answer_without_source,
+    ),
+    _broken(
+        "trigger-created-at-ignored",
+        "FN-TRG-002",
+        TRIGGERS,
+        "created_at in a trigger create body is ignored instead of refused.",
+        apply=broken_more.trigger_create_ignores_created_at,
+    ),
+    _broken(
+        "trigger-source-without-slash",
+        "FN-TRG-003",
+        TRIGGERS,
+        "A trigger source without a leading '/' is accepted.",
+        apply=broken_more.trigger_source_without_slash,
+    ),
+    _broken(
+        "trigger-name-dot",
+        "FN-TRG-004",
+        TRIGGERS,
+        "Trigger names may contain '.'.",
+        apply=broken_more.trigger_name_accepts_dot,
+    ),
+    _broken(
+        "trigger-get-missing-200",
+        "FN-TRG-009",
+        TRIGGERS,
+        "GET of an unknown trigger answers 200 with a stub trigger.",
+        apply=broken_more.trigger_get_of_missing_answers_200,
+    ),
+    _broken(
+        "trigger-put-body-id-ignored",
+        "FN-TRG-011",
+        TRIGGERS,
+        "Trigger PUT whose body id differs from the path updates the trigger anyway.",
+        apply=broken_more.trigger_put_ignores_body_id,
+    ),
+    # -- broken: targets that die, wedge, or break two rules in one answer ----------------
+    _broken(
+        "exits-on-nul-path",
+        "FN-ERR-005",
+        BAD_INPUT,
+        "The process exits on a path id with a NUL (as upstream 0.3.753): without a restart "
+        "command the run stops there and says the target crashed.",
+        apply=broken_more.exits_on_nul_in_path,
+        status="target-crashed",
+    ),
+    _broken(
+        "exits-on-nul-path-restarted",
+        "FN-ERR-005",
+        (APPS, BAD_INPUT),
+        "The same, with a restart command: the crash is reported, the suite restarts the "
+        "target and goes on, and nothing else fails (no suite error, nothing left unjudged).",
+        apply=broken_more.exits_on_nul_in_path,
+        restart=True,
+        status="not-conformant",
+        alone=True,
+    ),
+    _broken(
+        "wedges-on-null-annotation",
+        ("FN-ANN-006", "FN-ERR-005"),
+        ANNOTATIONS,
+        "A PUT with a null annotation value answers 500, then every datastore request hangs "
+        "while / still answers (as upstream 0.3.753).",
+        apply=broken_more.wedges_on_null_annotation,
+        status="target-crashed",
+    ),
+    _broken(
+        "two-faults-in-one-answer",
+        ("FN-FN-010", "FN-ERR-003"),
+        FNS,
+        "A fn PUT naming another fn in its body updates that one and answers two JSON "
+        "documents (as upstream): both faults are reported.",
+        apply=broken_more.fn_put_doubles_error_and_updates_other,
+    ),
     # -- harmless --------------------------------------------------------------------------
     _harmless(
         "cursor-hex",
@@ -491,9 +685,25 @@ VARIANTS: tuple[Variant, ...] = (
     _harmless(
         "runner-api-absent",
         (HYBRID, SERVICE),
-        "The runner API is not served at all: the hybrid area must be unsupported, not failed.",
+        "The runner API is not served and the user declares hybrid_api off: the hybrid area "
+        "is disabled, not failed.",
         apply=harmless.no_runner_api,
-        outcomes=MappingProxyType({"FN-HYB-001": "unsupported"}),
+        options=("--fn-capability", "hybrid_api=off"),
+        outcomes=MappingProxyType({"FN-HYB-001": "disabled"}),
+    ),
+    _harmless(
+        "unicode-3-2-tables",
+        (APPS, TRIGGERS, PAGING, LIFECYCLE, SCHEMA, BAD_INPUT),
+        "Names are checked with Unicode 3.2's tables, as on a server with an older runtime.",
+        apply=harmless.unicode_3_2_name_tables,
+    ),
+    _harmless(
+        "uuid-ids",
+        ALL_AREAS,
+        "Ids are UUIDs (ids are opaque): every MUST passes; only the SHOULD for upstream's "
+        "id form fails.",
+        apply=harmless.uuid_ids,
+        outcomes=MappingProxyType({"FN-APP-017": "failed"}),
     ),
     _harmless(
         "reworded-errors",
