@@ -40,10 +40,3 @@ settings.register_profile(
 
 def load_profile(effort: str) -> None:
     settings.load_profile(f"fn-conformance-{effort}")
-
-
-def examples(effort_scale: int) -> int:
-    """Scale a per-test example count by the loaded profile (for tests that need fewer)."""
-    current = settings.default
-    limit = current.max_examples if current is not None else effort_scale
-    return max(1, min(effort_scale, limit))

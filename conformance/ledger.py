@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -242,13 +242,13 @@ def _storable(name: str) -> bool:
     return name.isprintable()
 
 
-def entries_index(entries: list[Entry]) -> Any:
+def entries_index(entries: list[Entry]) -> Callable[[Entry], int]:
     """Sort key: the position of an entry's create in ``entries`` (resolved ones by intent)."""
-    positions = {e.key: i for i, e in enumerate(entries)}
-    positions.update({e.id: i for i, e in enumerate(entries) if e.id})
+    by_key = {e.key: i for i, e in enumerate(entries)}
+    by_id = {e.id: i for i, e in enumerate(entries) if e.id}
 
     def key(entry: Entry) -> int:
-        return positions.get(entry.id, positions.get(entry.key, len(entries)))
+        return by_id.get(entry.id, by_key.get(entry.key, len(entries)))
 
     return key
 

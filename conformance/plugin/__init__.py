@@ -264,14 +264,31 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
         state.interrupted = True
 
 
-@pytest.hookimpl(trylast=True)  # after xdist stopped its workers
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """First of all: a Ctrl-C from here on must not cut cleanup short."""
+    state = get(session.config)
+    if state is not None and state.is_controller and not session.config.option.collectonly:
+        state.shield = finishing.SigintShield(state)
+        state.shield.install()
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_sessionfinish")  # after xdist's workers stopped
+def pytest_sessionfinish_last(session: pytest.Session, exitstatus: int) -> None:
     state = get(session.config)
     if state is None or session.config.option.collectonly:
         return
     if not state.is_controller:
         finishing.record_requests(state)
         return
+    try:
+        _finish(state, session, exitstatus)
+    finally:
+        if state.shield is not None:
+            state.shield.remove()
+
+
+def _finish(state: RunState, session: pytest.Session, exitstatus: int) -> None:
     _CONTROLLER.clear()
     if exitstatus == pytest.ExitCode.INTERRUPTED and not state.interrupted:
         session.exitstatus = 3  # collection failed (pytest said why): an error of the suite

@@ -3,9 +3,13 @@ writers. Runs after the workers stopped, also after Ctrl-C or a crash of the tar
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +36,10 @@ def _requests_sent(folder: Path) -> int:
 
 
 def cleanup(state: RunState) -> CleanupReport:
-    """Remove what the run created (every process's ledger), and confirm it is gone."""
+    """Remove what the run created (every process's ledger), and confirm it is gone.
+
+    The plugin shields it from a first Ctrl-C (:class:`SigintShield`).
+    """
     cfg = state.cfg
     client = FnClient(
         cfg.api_url,
@@ -41,6 +48,34 @@ def cleanup(state: RunState) -> CleanupReport:
         timeout=min(cfg.timeout, 5.0 * cfg.timeout_multiplier),
     )
     return clean_up(client, read_run(state.folder), prefix=run_prefix(cfg.run_id))
+
+
+class SigintShield:
+    """From the end of the tests to the end of cleanup, a first Ctrl-C does not stop the run
+    (stopping there would leave resources behind): it marks the run interrupted and cleanup
+    goes on. A second one stops it."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+        self.hits = 0
+        self.previous: Any = None
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread() and self.previous is None:
+            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def remove(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        self.hits += 1
+        if self.hits > 1:
+            raise KeyboardInterrupt
+        self.state.interrupted = True
+        print("\nfn-conformance: cleaning up what the run created; Ctrl-C again to stop that "
+              "(and leave it behind)", file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _iso(ts: float) -> str:
@@ -108,4 +143,4 @@ def finish(state: RunState, session: pytest.Session) -> RunResult:
     )
 
 
-__all__ = ["cleanup", "finish", "record_requests"]
+__all__ = ["SigintShield", "cleanup", "finish", "record_requests"]

@@ -18,6 +18,7 @@ from .watchdog import DisruptionLock, Watchdog
 
 if TYPE_CHECKING:
     from .._server import LocalServer
+    from .finish import SigintShield
     from .watchdog import RestartService
 
 STATE = pytest.StashKey["RunState"]()
@@ -48,6 +49,7 @@ class RunState:
     pending_per_area: dict[str, set[str]] = field(default_factory=dict)
     pytest_config: Any = None
     result: RunResult | None = None
+    shield: SigintShield | None = None
     report_paths: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -63,8 +63,8 @@ def _failure(row: RequirementResult) -> list[str]:
     known = f" — known deviation: {printable(row.known_deviation)}" if row.known_deviation else ""
     out = ["", f"### {req.id} ({req.level}): {printable(req.title)}{known}", ""]
     for finding in row.findings[:3]:
-        test = next((t.nodeid for t in row.tests if finding in t.findings), "")
-        out += ["", f"**{printable(finding.title)}**" + (f" — `{test}`" if test else "")]
+        where = next((t.nodeid for t in row.tests if finding in t.findings), "")
+        out += ["", f"**{printable(finding.title)}**" + (f" — `{where}`" if where else "")]
         out += ["", *fenced(finding.message), *_evidence(finding)]
     if len(row.findings) > 3:
         out += ["", f"(and {len(row.findings) - 3} more findings in results.json)"]

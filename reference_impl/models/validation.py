@@ -127,9 +127,6 @@ class Body:
         self._data: JSONObject = data
         self._entity = entity
 
-    def has(self, key: str) -> bool:
-        return key in self._data
-
     def string(self, key: str) -> str | None:
         value = self._present(key)
         if value is None:
