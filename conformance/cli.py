@@ -20,29 +20,13 @@ from . import config as confmod
 from .client import FnClient
 from .errors import ConformanceError, InvalidConfig
 from .ledger import Entry, clean_up, read_run
-from .plugin.options import check, pytest_flag
+from .plugin.options import DISRUPTIVE_HELP, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
 from .preflight import preflight
 from .resources import run_prefix
 
 EXIT_USAGE, EXIT_TARGET, EXIT_INTERRUPTED = 2, 3, 130
-#: ``run`` options that are plain settings (``--flag VALUE``), by config key.
-_VALUE_KEYS = (
-    "api_url",
-    "invoke_url",
-    "token",
-    "profile",
-    "effort",
-    "report_dir",
-    "baseline",
-    "run_id",
-    "seed",
-    "request_budget",
-    "timeout_multiplier",
-    "max_request_size",
-    "restart_command",
-    "fn_image",
-)
-_LIST_KEYS = ("headers", "capabilities", "requirements")
+#: ``run`` options that are plain settings, by config key (the plugin's option table).
+_VALUE_KEYS = tuple(key for key, _ in VALUE_OPTIONS)
 #: pytest exit codes that mean "you asked for something that cannot be done".
 _PYTEST_USAGE = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED)
 
@@ -76,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     for key in _VALUE_KEYS:
         if options[key] is not None:
             pytest_args += [pytest_flag(key), str(options[key])]
-    for key in _LIST_KEYS:
+    for key, _ in LIST_OPTIONS:
         for value in options[key] or []:
             pytest_args += [pytest_flag(key), value]
     if args.no_disruptive:
@@ -142,13 +126,9 @@ def _cleanup(args: argparse.Namespace) -> int:
 
 
 def _add_target_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--token", help="bearer token for the target (FNCONF_TOKEN); redacted")
-    sub.add_argument(
-        "--header",
-        action="append",
-        default=[],
-        help="extra header NAME=VALUE for every request (repeatable)",
-    )
+    helps = dict(VALUE_OPTIONS) | dict(LIST_OPTIONS)
+    sub.add_argument("--token", help=helps["token"])
+    sub.add_argument("--header", action="append", default=[], help=helps["headers"])
     sub.add_argument("--config", help="TOML settings file (FNCONF_CONFIG)")
 
 
@@ -164,47 +144,17 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run the suite against a target (default: embedded reference server)"
     )
-    run.add_argument(
-        "--target",
-        dest="api_url",
-        help="base URL of the Fn API (default: FN_API_URL, else embedded)",
-    )
-    run.add_argument("--invoke-url", help="base URL for /invoke and /t (default: --target)")
-    run.add_argument("--profile", help="requirement profile (default: core)")
-    run.add_argument("--effort", help="hypothesis effort: dev, ci (default), thorough")
-    run.add_argument(
-        "--requirement",
-        dest="requirements",
-        action="append",
-        default=[],
-        help="only requirements whose ID matches, e.g. 'FN-PAGE-*' (repeatable)",
-    )
+    # The settings: the same table as the plugin's --fn-* options (help texts included).
+    for key, help_text in VALUE_OPTIONS:
+        if key not in ("token",):  # --token goes with the target options below
+            run.add_argument(confmod.flag(key), dest=key, help=help_text)
+    for key, help_text in LIST_OPTIONS:
+        if key != "headers":
+            run.add_argument(confmod.flag(key), dest=key, action="append", default=[],
+                             help=help_text)  # fmt: skip
+    run.add_argument(confmod.flag("disruptive"), dest="no_disruptive", action="store_true",
+                     help=DISRUPTIVE_HELP)  # fmt: skip
     run.add_argument("-k", help="only tests matching this pytest -k expression")
-    run.add_argument(
-        "--no-disruptive",
-        action="store_true",
-        help="leave out tests that send input known to break fragile servers",
-    )
-    run.add_argument(
-        "--restart-command",
-        help="shell command that restarts a crashed target, e.g. "
-        "'docker restart fnserver' (without it the run stops at a crash)",
-    )
-    run.add_argument("--report-dir", help="where reports/<run-id>/ go (default: reports)")
-    run.add_argument("--baseline", help="known deviations file: only new failures fail the run")
-    run.add_argument("--run-id", help="run id (default: random)")
-    run.add_argument("--seed", help="hypothesis seed (default: random, recorded)")
-    run.add_argument("--request-budget", help="stop after this many requests")
-    run.add_argument("--timeout-multiplier", help="multiply every timeout and wait")
-    run.add_argument("--max-request-size", help="the target's FN_MAX_REQUEST_SIZE, if known")
-    run.add_argument("--fn-image", help="image name for the fns the suite creates")
-    run.add_argument(
-        "--capability",
-        dest="capabilities",
-        action="append",
-        default=[],
-        help="declare a capability NAME=on|off (repeatable)",
-    )
     _add_target_options(run)
     run.add_argument("-n", "--workers", type=int, help="parallel workers (pytest-xdist)")
     run.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of failures")

@@ -36,6 +36,12 @@ from .state import STATE, RunState, get
 from .watchdog import DisruptionLock, Watchdog
 
 RESULT_PROPERTY = "fn_result"
+#: The controller's state, for the hooks pytest calls without the config (logreport).
+_CONTROLLER: dict[str, RunState] = {}
+
+
+def _controller_state() -> RunState | None:
+    return _CONTROLLER.get("state")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -251,15 +257,14 @@ def _progress(state: RunState, nodeid: str) -> None:
         writer.write_line(line)
 
 
-_CONTROLLER: dict[str, RunState] = {}
-
-
-def _controller_state() -> RunState | None:
-    return _CONTROLLER.get("state")
-
-
 def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """A Ctrl-C (pytest also comes here for collection errors and xdist's stops: not those)."""
     state = _controller_state()
+    value = excinfo.value
+    if isinstance(value, pytest.Session.Interrupted):
+        return
+    if type(value).__name__ == "Interrupted" and "keyboard-interrupt" not in str(value):
+        return
     if state is not None:
         state.interrupted = True
 

@@ -35,6 +35,7 @@ VALUE_OPTIONS = (
     ("seed", "hypothesis seed (default: random, recorded in the report)"),
     ("restart_command", "shell command that restarts a crashed target (then the run goes on)"),
 )
+DISRUPTIVE_HELP = "leave out the tests that send input known to break fragile servers"
 #: (config key, help) for repeatable ``--fn-<flag> VALUE`` options.
 LIST_OPTIONS = (
     ("headers", "extra header NAME=VALUE sent with every request (repeatable)"),
@@ -60,12 +61,8 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail collection when a MUST requirement has no test",
     )
-    group.addoption(
-        pytest_flag("disruptive"),
-        action="store_true",
-        default=False,
-        help="leave out the tests that send input known to break fragile servers",
-    )
+    group.addoption(pytest_flag("disruptive"), action="store_true", default=False,
+                    help=DISRUPTIVE_HELP)  # fmt: skip
     for key, help_text in VALUE_OPTIONS:
         group.addoption(pytest_flag(key), default=None, help=help_text)
     for key, help_text in LIST_OPTIONS:
@@ -113,4 +110,12 @@ def selected_requirements(cfg: confmod.ConformanceConfig, ids: list[str]) -> set
     return {i for i in ids if any(fnmatch.fnmatchcase(i, p.upper()) for p in cfg.requirements)}
 
 
-__all__ = ["LIST_OPTIONS", "VALUE_OPTIONS", "add_options", "build", "check", "pytest_flag"]
+__all__ = [
+    "DISRUPTIVE_HELP",
+    "LIST_OPTIONS",
+    "VALUE_OPTIONS",
+    "add_options",
+    "build",
+    "check",
+    "pytest_flag",
+]

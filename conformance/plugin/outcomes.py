@@ -7,6 +7,8 @@ checks' findings were recorded as the test went on, so one test can fail several
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ..errors import TargetDown
@@ -92,10 +94,16 @@ def classify(
     findings = [finding(f) for f in dict.fromkeys((*hard, *soft))]
     if soft and outcome == Outcome.PASSED:
         outcome = Outcome.FAILED
-    if any(isinstance(f, TargetCrash) for f in (*hard, *soft)):
-        # The target died on this test's request: what that request judged did not hold.
+    crash = next((f for f in (*hard, *soft) if isinstance(f, TargetCrash)), None)
+    if crash is not None:
+        # The target died on this test's request: what that request judged did not hold,
+        # and each of those requirements shows the crash as its finding.
         blamed = recorder.subject if recorder.subject is not None else requirements
         judged.update(dict.fromkeys(blamed, Outcome.FAILED))
+        base = finding(crash)
+        findings += [
+            dataclasses.replace(base, requirement=req) for req in blamed if req != base.requirement
+        ]
     for item in findings:
         if item.requirement is not None:
             judged[item.requirement] = Outcome.FAILED

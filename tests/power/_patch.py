@@ -138,3 +138,37 @@ def endpoint(operation_id: str, make: Callable[[Any], Any]) -> None:
     if not found:
         raise AttributeError(f"no operation {operation_id!r}: the variant is out of date")
     replace(api, "OPERATIONS", tuple(table))
+
+
+def model_ignores(function: str, key: str) -> None:
+    """``reference_impl.models.<function>`` (a create or update) never sees ``key`` of the body
+    (the body is its last positional argument)."""
+    import reference_impl.models as models
+
+    def make(original: Any) -> Any:
+        def build(*args: Any, **kw: Any) -> Any:
+            *head, data = args
+            if isinstance(data, dict):
+                data = {k: v for k, v in data.items() if k != key}
+            return original(*head, data, **kw)
+
+        return build
+
+    wrap(models, function, make)
+
+
+def stub_when_missing(operation_id: str, missing: type[Exception], param: str) -> None:
+    """The operation answers 200 with a stub entity when the entity does not exist."""
+    from starlette.responses import JSONResponse, Response
+
+    def make(original: Any) -> Any:
+        async def endpoint(request: Any) -> Response:
+            try:
+                response: Response = await original(request)
+            except missing:
+                return JSONResponse({"id": request.path_params[param]})
+            return response
+
+        return endpoint
+
+    endpoint(operation_id, make)

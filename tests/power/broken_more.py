@@ -63,32 +63,16 @@ def app_without_name_gets_one() -> None:
     wrap(app_model, "check_app_name", make)
 
 
-def _stub_for_missing(operation_id: str, missing: type[Exception], param: str) -> None:
-    """The operation answers 200 with a stub entity when the entity does not exist."""
-
-    def make(original: Any) -> Any:
-        async def endpoint(request: Any) -> Response:
-            try:
-                response: Response = await original(request)
-            except missing:
-                return JSONResponse({"id": request.path_params[param]})
-            return response
-
-        return endpoint
-
-    _patch.endpoint(operation_id, make)
-
-
 def app_put_of_missing_answers_200() -> None:
-    _stub_for_missing("updateApp", errors.AppNotFound, "app_id")
+    _patch.stub_when_missing("updateApp", errors.AppNotFound, "app_id")
 
 
 def fn_get_of_missing_answers_200() -> None:
-    _stub_for_missing("getFn", errors.FnNotFound, "fn_id")
+    _patch.stub_when_missing("getFn", errors.FnNotFound, "fn_id")
 
 
 def trigger_get_of_missing_answers_200() -> None:
-    _stub_for_missing("getTrigger", errors.TriggerNotFound, "trigger_id")
+    _patch.stub_when_missing("getTrigger", errors.TriggerNotFound, "trigger_id")
 
 
 # -- errors and routing ----------------------------------------------------------------------
@@ -163,17 +147,7 @@ def created_at_as_epoch_number() -> None:
 
 
 def fn_create_ignores_id() -> None:
-    import reference_impl.models as models
-
-    def make(original: Any) -> Any:
-        def create(data: Any, **kw: Any) -> Any:
-            if isinstance(data, dict):
-                data = {k: v for k, v in data.items() if k != "id"}
-            return original(data, **kw)
-
-        return create
-
-    wrap(models, "fn_from_create", make)
+    _patch.model_ignores("fn_from_create", "id")
 
 
 def fn_image_defaults() -> None:
@@ -251,17 +225,7 @@ def trigger_create_answer_without_source() -> None:
 
 
 def trigger_create_ignores_created_at() -> None:
-    import reference_impl.models as models
-
-    def make(original: Any) -> Any:
-        def create(data: Any, **kw: Any) -> Any:
-            if isinstance(data, dict):
-                data = {k: v for k, v in data.items() if k != "created_at"}
-            return original(data, **kw)
-
-        return create
-
-    wrap(models, "trigger_from_create", make)
+    _patch.model_ignores("trigger_from_create", "created_at")
 
 
 def trigger_source_without_slash() -> None:
@@ -284,17 +248,7 @@ def trigger_name_accepts_dot() -> None:
 
 
 def trigger_put_ignores_body_id() -> None:
-    import reference_impl.models as models
-
-    def make(original: Any) -> Any:
-        def update(current: Any, data: Any, **kw: Any) -> Any:
-            if isinstance(data, dict):
-                data = {k: v for k, v in data.items() if k != "id"}
-            return original(current, data, **kw)
-
-        return update
-
-    wrap(models, "trigger_from_update", make)
+    _patch.model_ignores("trigger_from_update", "id")
 
 
 def trigger_list_name_overrides_fn_filter() -> None:

@@ -49,17 +49,7 @@ def fn_delete_keeps_triggers() -> None:
 
 
 def missing_app_answers_200() -> None:
-    def make(original: Any) -> Any:
-        async def get_app(request: Any) -> Response:
-            try:
-                response: Response = await original(request)
-            except errors.AppNotFound:
-                return JSONResponse({"id": request.path_params["app_id"]})
-            return response
-
-        return get_app
-
-    _patch.endpoint("getApp", make)
+    _patch.stub_when_missing("getApp", errors.AppNotFound, "app_id")
 
 
 def app_name_accepts_dot() -> None:
@@ -75,22 +65,11 @@ def _without(data: Any, key: str) -> Any:
 
 
 def app_create_ignores_id() -> None:
-    import reference_impl.models as models
-
-    wrap(models, "app_from_create",
-         lambda original: lambda data, **kw: original(_without(data, "id"), **kw))  # fmt: skip
+    _patch.model_ignores("app_from_create", "id")
 
 
 def app_put_ignores_body_id() -> None:
-    import reference_impl.models as models
-
-    def make(original: Any) -> Any:
-        def update(current: Any, data: Any, **kw: Any) -> Any:
-            return original(current, _without(data, "id"), **kw)
-
-        return update
-
-    wrap(models, "app_from_update", make)
+    _patch.model_ignores("app_from_update", "id")
 
 
 def app_put_renames() -> None:
@@ -163,15 +142,7 @@ def fn_config_null_on_read() -> None:
 
 
 def fn_put_ignores_body_id() -> None:
-    import reference_impl.models as models
-
-    def make(original: Any) -> Any:
-        def update(current: Any, data: Any, **kw: Any) -> Any:
-            return original(current, _without(data, "id"), **kw)
-
-        return update
-
-    wrap(models, "fn_from_update", make)
+    _patch.model_ignores("fn_from_update", "id")
 
 
 def fn_list_without_app_id_lists_nothing() -> None:
