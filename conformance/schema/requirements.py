@@ -10,8 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from schemathesis import Case as _Case
+from schemathesis.core.parameters import ParameterLocation
+
+from .spec import SCHEMA, body_acceptable
 
 Case = _Case[Any]
+_NOT_BODY = (ParameterLocation.QUERY, ParameterLocation.PATH, ParameterLocation.HEADER)
 
 #: What every schema-driven test judges through schemathesis' own response checks. FN-ERR-003
 #: is judged by the dedicated tests only (the generic check can fail it from here, not pass it).
@@ -80,12 +84,19 @@ def tolerated_acceptance(case: Case) -> bool:
     * ``per_page`` outside 1..100 or not a number: the contract says it is clamped or means 30,
       so the documented range is advice, not a rule to refuse.
     * Unknown top-level body fields: a server may ignore them (FN-SEC-004, SPEC-DECISIONS).
+      Decided on the body actually sent: a body that is valid but for unknown fields is
+      tolerated, whatever the generator says it changed.
     """
     made = mutations(case)
-    return bool(made) and all(
-        m.parameter == "per_page" or (not m.path and set(m.keywords) == {"additionalProperties"})
-        for m in made
+    if not made:
+        return False
+    if all(m.parameter == "per_page" for m in made):
+        return True
+    only_body = case.meta is not None and not any(
+        case.meta.is_negative_at(where) for where in _NOT_BODY
     )
+    operation_id = str(SCHEMA.get_operation_id(case.operation) or "")
+    return only_body and body_acceptable(operation_id, case.body)
 
 
 __all__ = [

@@ -6,9 +6,12 @@ whatever media type a function chose (or Prometheus text) and need an agent.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import jsonschema
 import schemathesis
+import yaml
 from schemathesis import APIOperation
 from schemathesis.core.result import Ok
 
@@ -51,4 +54,49 @@ def has_path_parameters(operation_id: str) -> bool:
     return any(p.location.value == "path" for p in OPERATIONS[operation_id].iter_parameters())
 
 
-__all__ = ["NEGATABLE", "OPERATIONS", "SCHEMA", "has_path_parameters"]
+def _resolved(schema: Any, definitions: dict[str, Any]) -> Any:
+    """``schema`` with ``#/definitions/`` references inlined and Swagger 2.0's ``x-nullable``
+    turned into JSON Schema's null type."""
+    if isinstance(schema, list):
+        return [_resolved(item, definitions) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/definitions/"):
+        return _resolved(definitions[ref.removeprefix("#/definitions/")], definitions)
+    out = {k: _resolved(v, definitions) for k, v in schema.items() if not k.startswith("x-")}
+    if schema.get("x-nullable") and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+@functools.cache
+def _body_validators() -> dict[str, Any]:
+    """Per operation: a validator of its body that lets unknown top-level fields through."""
+    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    definitions = spec.get("definitions", {})
+    out = {}
+    for path_item in spec["paths"].values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "body" and parameter.get("schema"):
+                    schema = _resolved(parameter["schema"], definitions)
+                    schema.pop("additionalProperties", None)
+                    out[operation["operationId"]] = jsonschema.Draft4Validator(schema)
+    return out
+
+
+def body_acceptable(operation_id: str, body: Any) -> bool:
+    """Is ``body`` valid for the contract's schema, unknown top-level fields aside?
+
+    Unknown fields may be ignored by a server (FN-SEC-004), so a negative case whose only
+    fault is one does not have to be refused. This looks at the body actually sent, not at
+    the generator's account of what it changed.
+    """
+    validator = _body_validators().get(operation_id)
+    return validator is not None and validator.is_valid(body)
+
+
+__all__ = ["NEGATABLE", "OPERATIONS", "SCHEMA", "body_acceptable", "has_path_parameters"]
