@@ -333,7 +333,14 @@ def decide(
         reasons.append(f"MUST not met: {', '.join(blocking)}")
     if cleanup.leaked:
         reasons.append(f"cleanup could not confirm {len(cleanup.leaked)} resources deleted")
-    for test in dict.fromkeys(c.after_test for c in crashes):
+    tests_crashed = list(dict.fromkeys(c.after_test for c in crashes))
+    if len(tests_crashed) > 3:
+        again = "restarted each time" if not stopped else "the run stopped at the last"
+        reasons.append(
+            f"the target stopped answering {len(crashes)} times, after {len(tests_crashed)} "
+            f"tests ({again}; first after {tests_crashed[0]})"
+        )
+    for test in tests_crashed if len(tests_crashed) <= 3 else ():
         times = [c for c in crashes if c.after_test == test]
         again = "restarted, the run went on" if times[-1].restarted else "the run stopped there"
         count = f", {len(times)} times" if len(times) > 1 else ""
