@@ -146,8 +146,8 @@ def test_a_requirement_is_not_passed_while_one_of_its_own_tests_did_not_run() ->
 
 def test_a_generic_finding_fails_a_requirement_but_never_passes_one() -> None:
     generic = Finding("FN-ERR-003", "two documents", "Received: x")
-    other = TestResult("t::x", "call", Outcome.FAILED, ("FN-FN-010",),
-                       {"FN-FN-010": Outcome.PASSED, "FN-ERR-003": Outcome.FAILED}, (generic,))  # fmt: skip
+    judged = {"FN-FN-010": Outcome.PASSED, "FN-ERR-003": Outcome.FAILED}
+    other = TestResult("t::x", "call", Outcome.FAILED, ("FN-FN-010",), judged, (generic,))
     run = _run([other], [Collected("t::x", ("FN-FN-010",), True)])
     rows = {r.id: r for r in run.requirements}
     assert rows["FN-ERR-003"].outcome == Outcome.FAILED
