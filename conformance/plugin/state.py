@@ -45,6 +45,8 @@ class RunState:
     collected: list[Collected] = field(default_factory=list)
     started: float = field(default_factory=time.time)
     interrupted: bool = False
+    #: A Ctrl-C arrived (whether or not its KeyboardInterrupt got through).
+    sigint: bool = False
     #: Tests left per catalogue area, for the progress lines (controller).
     pending_per_area: dict[str, set[str]] = field(default_factory=dict)
     pytest_config: Any = None
