@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import signal
-import threading
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -111,7 +109,7 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest_config=config,
     )
     config.stash[STATE] = state
-    _remember_sigint(state)
+    finishing.remember_sigint(state)
     config.option.hypothesis_seed = str(cfg.seed)
     load_profile(cfg.effort)
     if state.is_controller:
@@ -196,24 +194,6 @@ def pytest_runtest_protocol(
             lock.release()
 
 
-def _remember_sigint(state: RunState) -> None:
-    """Note every Ctrl-C before Python raises it: a KeyboardInterrupt raised inside a garbage
-    collector callback (hypothesis installs some) is printed and dropped, and the run would go
-    on as if nothing happened. The next test then stops the run instead."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        state.sigint = True
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, on_sigint)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = get(item.config)
@@ -222,7 +202,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if state.sigint:
         raise KeyboardInterrupt  # a Ctrl-C that something swallowed
     state.recorder.reset()
-    state.watchdog.nodeid = item.nodeid
+    state.watchdog.begin(item.nodeid)
     if selection.requirements_of(item):
         down = state.watchdog.down(wait=True)
         if down is not None:

@@ -50,6 +50,24 @@ def cleanup(state: RunState) -> CleanupReport:
     return clean_up(client, read_run(state.folder), prefix=run_prefix(cfg.run_id))
 
 
+def remember_sigint(state: RunState) -> None:
+    """Note every Ctrl-C before Python raises it: a KeyboardInterrupt raised inside a garbage
+    collector callback (hypothesis installs some) is printed and dropped, and the run would go
+    on as if nothing happened. The next test then stops the run instead."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        state.sigint = True
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+
+
 class SigintShield:
     """From the end of the tests to the end of cleanup, a first Ctrl-C does not stop the run
     (stopping there would leave resources behind): it marks the run interrupted and cleanup
@@ -143,4 +161,4 @@ def finish(state: RunState, session: pytest.Session) -> RunResult:
     )
 
 
-__all__ = ["SigintShield", "cleanup", "finish", "record_requests"]
+__all__ = ["SigintShield", "cleanup", "finish", "record_requests", "remember_sigint"]

@@ -75,7 +75,11 @@ def classify(
         judged = {**dict.fromkeys(requirements, Outcome.PASSED), **dynamic}
     else:
         found = leaves(excinfo.value) if excinfo is not None else []
-        if found and all(isinstance(e, TargetDown) for e in found):
+        if any(isinstance(f, TargetCrash) for f in soft):
+            # The target died during the test: what went wrong after that follows from it.
+            outcome, judged = Outcome.FAILED, dynamic
+            hard = [e for e in found if isinstance(e, TargetCrash)]
+        elif found and all(isinstance(e, TargetDown) for e in found):
             outcome, message = Outcome.NOT_RUN, str(found[0])
             judged = dict.fromkeys(requirements, Outcome.NOT_RUN)
         elif found and all(isinstance(e, ConformanceFailure) for e in found):
@@ -85,9 +89,6 @@ def classify(
             judged = dynamic
             if any(f.requirement_id is None for f in hard):
                 judged = {**dict.fromkeys(requirements, Outcome.FAILED), **dynamic}
-        elif any(isinstance(f, TargetCrash) for f in soft):
-            # The target died during the test: what went wrong after that follows from it.
-            outcome, judged = Outcome.FAILED, dynamic
         else:
             outcome = Outcome.ERROR
             judged = {**dict.fromkeys(requirements, Outcome.ERROR), **dynamic}

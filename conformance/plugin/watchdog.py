@@ -71,8 +71,14 @@ class Watchdog:
         self.folder = folder
         self.restarter = restarter
         self.multiplier = multiplier
-        #: The test now running in this process (set by the plugin).
+        #: The test now running in this process, and how many crashes the run had when it
+        #: began (set by :meth:`begin`).
         self.nodeid = ""
+        self._crashes_before = 0
+
+    def begin(self, nodeid: str) -> None:
+        self.nodeid = nodeid
+        self._crashes_before = len(crashes(self.folder))
 
     # -- noticing ------------------------------------------------------------------------
 
@@ -81,9 +87,15 @@ class Watchdog:
 
     def no_answer(self, exchange: Exchange, recorder: Recorder) -> NoReturn:
         """A request of the current test got no answer (the client calls this; it raises)."""
-        down = self.down(wait=True)
-        if down is not None:
-            raise TargetDown(f"the target stopped answering after {down.by}: {down.problem}")
+        if (self.folder / DOWN_FILE).exists():
+            down = self.down(wait=True)  # another process noticed first: wait for its restart
+            by = down.by if down is not None else "another test"
+            raise TargetDown(f"the target stopped answering after {by}")
+        later = [
+            c for c in crashes(self.folder)[self._crashes_before :] if c.after_test != self.nodeid
+        ]
+        if later:  # restarted while this test ran: its request met the restart, not a fault
+            raise TargetDown(f"the target was restarted after {later[0].after_test}")
         probe = self.probe()
         if probe.ok:
             raise ConformanceFailure(
