@@ -14,7 +14,7 @@ from conformance._server import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TESTS = '''
+TESTS = """
 import pytest
 from conformance import expect
 
@@ -42,7 +42,7 @@ def test_a_generic_finding_and_the_tests_own(fn):
 @pytest.mark.requirement("FN-FN-008")
 def test_passes(fn):
     expect.ok(fn.get_version(), req="FN-FN-008")
-'''
+"""
 
 
 def _run(tmp_path: Path, server: LocalServer) -> dict[str, Any]:
