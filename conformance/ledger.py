@@ -64,10 +64,9 @@ class CleanupReport:
 
 
 class Ledger:
-    """This process's records, mirrored line by line to ``path`` (flushed before each send)."""
+    """This process's records: one JSON line each in ``path``, written before each send."""
 
-    def __init__(self, path: Path | None = None, *, prefix: str = "") -> None:
-        self.records: list[Entry] = []
+    def __init__(self, path: Path, *, prefix: str = "") -> None:
         self.prefix = prefix
         self._lock = threading.Lock()
         self._path = path
@@ -76,11 +75,9 @@ class Ledger:
         if entry.kind not in KINDS:
             raise ConformanceError(f"unknown kind {entry.kind!r}")
         with self._lock:
-            self.records.append(entry)
-            if self._path is not None:
-                self._path.parent.mkdir(parents=True, exist_ok=True)
-                with self._path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(asdict(entry)) + "\n")
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            with self._path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(asdict(entry)) + "\n")
 
     def before_send(self, method: str, path: str, body: Any) -> None:
         """Write ahead: a create naming an entity of this run is recorded before it is sent."""
@@ -130,21 +127,21 @@ def _entry(kind: str, name: str, body: dict[str, Any]) -> Entry:
 
 def merge(records: Iterable[Entry]) -> list[Entry]:
     """One entry per created entity, in creation order: ids where known, else the intent."""
-    by_id: dict[str, Entry] = {}
-    pending: dict[tuple[str, str, str, str], Entry] = {}
+    seen_ids: set[str] = set()
+    pending: dict[tuple[str, str, str, str], int] = {}  # an intent's place in ``order``
     order: list[Entry] = []
     for entry in records:
         if entry.id:
-            if entry.id in by_id:
+            if entry.id in seen_ids:
                 continue
-            by_id[entry.id] = entry
-            intent = pending.pop(entry.key, None)
-            if intent is not None:
-                order[order.index(intent)] = entry
+            seen_ids.add(entry.id)
+            place = pending.pop(entry.key, None)
+            if place is not None:
+                order[place] = entry
             else:
                 order.append(entry)
         elif entry.key not in pending:
-            pending[entry.key] = entry
+            pending[entry.key] = len(order)
             order.append(entry)
     return order
 

@@ -87,14 +87,15 @@ class Watchdog:
 
     def no_answer(self, exchange: Exchange, recorder: Recorder) -> NoReturn:
         """A request of the current test got no answer (the client calls this; it raises)."""
-        if (self.folder / DOWN_FILE).exists():
-            down = self.down(wait=True)  # another process noticed first: wait for its restart
-            by = down.by if down is not None else "another test"
-            raise TargetDown(f"the target stopped answering after {by}")
+        down = self.down(wait=True)  # another process noticed first: wait for its restart
+        if down is not None:
+            raise TargetDown(f"the target stopped answering after {down.by}")
+        # Restarted while this test ran (the wait above included): its request met the
+        # restart, not a fault of its own.
         later = [
             c for c in crashes(self.folder)[self._crashes_before :] if c.after_test != self.nodeid
         ]
-        if later:  # restarted while this test ran: its request met the restart, not a fault
+        if later:
             raise TargetDown(f"the target was restarted after {later[0].after_test}")
         probe = self.probe()
         if probe.ok:
