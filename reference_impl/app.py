@@ -11,12 +11,15 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from .api import routes_for
+from .agent import Agent, DatastoreLookups
+from .agent.drivers import DriverError, open_driver
+from .api import INVOKE, routes_for
 from .api.http import Context, ServerErrors, error_response, handle_fn_error, handle_http_exception
 from .config import Settings
 from .datastore import Datastore, open_datastore
-from .errors import FnError, HeadersTooLarge, RequestTooLarge
-from .metrics import Metrics, MetricsMiddleware
+from .errors import ConfigError, FnError, HeadersTooLarge, RequestTooLarge
+from .ids import new_id
+from .metrics import AgentMetrics, Metrics, MetricsMiddleware
 
 log = logging.getLogger("reference_impl")
 
@@ -63,13 +66,22 @@ def create_app(
         settings.db_url, extra_annotations=settings.datastore_annotations
     )
     metrics = Metrics()
+    try:
+        agent = _agent(settings, metrics) if settings.node_type in INVOKE else None
+    except ConfigError:
+        store.close()
+        raise
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            store.close()
+            try:
+                if agent is not None:
+                    await agent.close()
+            finally:
+                store.close()
 
     app = Starlette(
         routes=routes_for(settings),
@@ -85,6 +97,19 @@ def create_app(
         exception_handlers={FnError: handle_fn_error, HTTPException: handle_http_exception},
         lifespan=lifespan,
     )
-    app.fn_context = Context(settings=settings, datastore=store)  # type: ignore[attr-defined]
+    lookups = DatastoreLookups(store, cache_seconds=settings.lookup_cache_ms / 1000)
+    app.fn_context = Context(  # type: ignore[attr-defined]
+        settings=settings, datastore=store, lookups=lookups, agent_or_none=agent
+    )
+    app.state.agent = agent
     app.state.metrics = metrics
     return app
+
+
+def _agent(settings: Settings, metrics: Metrics) -> Agent:
+    label = settings.container_label or new_id().lower()
+    try:
+        driver = open_driver(settings, label)
+    except DriverError as exc:
+        raise ConfigError(f"FN_AGENT_DRIVER={settings.driver}: {exc}") from None
+    return Agent(settings, driver, events=AgentMetrics(metrics))

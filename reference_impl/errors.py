@@ -19,9 +19,13 @@ class FnError(ReferenceImplError):
     message: str = "internal server error"
     headers: dict[str, str] = {}
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, headers: dict[str, str] | None = None
+    ) -> None:
         if message is not None:
             self.message = message
+        if headers:
+            self.headers = {**type(self).headers, **headers}
         super().__init__(self.message)
 
 
@@ -106,6 +110,65 @@ class ClientGone(FnError):
     message = "Client closed the request"
 
 
+class TooBusy(FnError):
+    """No room for the call now (non-blocking mode with nothing evictable, or shutting down)."""
+
+    status = 503
+    message = "Timed out - server too busy"
+    headers = {"Retry-After": "15"}
+
+
+# --- errors of running a function (the agent) ------------------------------------------------
+
+
+class CannotFit(BadRequest):
+    message = "Requested CPU/Memory cannot be allocated"
+
+
+class ImageNotFound(NotFound):
+    message = "Failed to pull image"
+
+
+class FunctionFailed(FnError):
+    status = 502
+    message = "function failed"
+
+
+class InvalidFunctionResponse(FunctionFailed):
+    message = "invalid function response"
+
+
+class FunctionResponseLost(FunctionFailed):
+    message = "error receiving function response"
+
+
+class FunctionResponseTooLarge(FunctionFailed):
+    message = "function response body too large"
+
+
+class FunctionHeadersTooLarge(FunctionFailed):
+    message = "function response header too large"
+
+
+class ContainerInitFailed(FunctionFailed):
+    message = (
+        "Container failed to initialize, please ensure you are using the latest fdk "
+        "and check the logs"
+    )
+
+
+class TimedOut(FnError):
+    status = 504
+    message = "Timed out"
+
+
+class ContainerInitTimeout(TimedOut):
+    message = (
+        "Container initialization timed out, please ensure you are using the latest fdk "
+        "and check the logs"
+    )
+
+
 class ConfigError(ReferenceImplError):
     """The server's own configuration is invalid (raised at start, never sent to a client)."""
 
@@ -119,21 +182,32 @@ __all__ = [
     "AppNameImmutable",
     "AppNotFound",
     "BadRequest",
+    "CannotFit",
     "ClientGone",
     "ConfigError",
     "Conflict",
+    "ContainerInitFailed",
+    "ContainerInitTimeout",
     "DatastoreError",
     "FnAlreadyExists",
     "FnError",
     "FnNotFound",
+    "FunctionFailed",
+    "FunctionHeadersTooLarge",
+    "FunctionResponseLost",
+    "FunctionResponseTooLarge",
     "HeadersTooLarge",
+    "ImageNotFound",
     "InvalidCursor",
+    "InvalidFunctionResponse",
     "InvalidJSON",
     "MethodNotAllowed",
     "NotFound",
     "PathNotFound",
     "ReferenceImplError",
     "RequestTooLarge",
+    "TimedOut",
+    "TooBusy",
     "TriggerAlreadyExists",
     "TriggerNotFound",
     "TriggerSourceExists",

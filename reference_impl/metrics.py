@@ -31,6 +31,14 @@ class Metrics:
             buckets=API_LATENCY_BUCKETS_MS, registry=self.registry,
         )  # fmt: skip
 
+        self.evictions = Counter(
+            "fn_container_evictions", "Hot containers stopped to make room for another fn",
+            registry=self.registry,
+        )  # fmt: skip
+        self.calls = Counter(
+            "fn_calls", "Function calls by how they ended", ["outcome"], registry=self.registry
+        )
+
     def observe(self, *, path: str, method: str, status: int, millis: float) -> None:
         key = (path, method, status)
         children = self._children.get(key)
@@ -46,6 +54,19 @@ class Metrics:
 
     def exposition(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class AgentMetrics:
+    """The agent's events as metrics (reference_impl.agent.AgentEvents)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def evicted(self, count: int) -> None:
+        self._metrics.evictions.inc(count)
+
+    def call_done(self, outcome: str) -> None:
+        self._metrics.calls.labels(outcome).inc()
 
 
 class MetricsMiddleware:

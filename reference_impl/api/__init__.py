@@ -20,13 +20,21 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 TRIGGER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 
+#: The node types (FN_NODE_TYPE) that serve each kind of operation. The next roles (lb,
+#: pure-runner) join these sets; nothing else in the table changes.
+EVERY_NODE = frozenset({"api", "full"})
+MANAGEMENT = frozenset({"api", "full"})
+HYBRID_READ = frozenset({"api", "full"})
+INVOKE = frozenset({"full"})
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
     path: str
     endpoint: Endpoint
     operation_id: str
-    invoke: bool = False  # served only by nodes that invoke functions
+    nodes: frozenset[str] = MANAGEMENT  # the node types that serve it
 
 
 def _trigger_operations(path: str, base_id: str) -> list[Operation]:
@@ -36,16 +44,16 @@ def _trigger_operations(path: str, base_id: str) -> list[Operation]:
             path,
             invoke.invoke_http_trigger,
             base_id if m == "GET" else base_id + m.capitalize(),
-            invoke=True,
+            nodes=INVOKE,
         )
         for m in TRIGGER_METHODS
     ]
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("GET", "/", status.root, "getRoot"),
-    Operation("GET", "/version", status.version, "getVersion"),
-    Operation("GET", "/metrics", status.metrics, "getMetrics"),
+    Operation("GET", "/", status.root, "getRoot", EVERY_NODE),
+    Operation("GET", "/version", status.version, "getVersion", EVERY_NODE),
+    Operation("GET", "/metrics", status.metrics, "getMetrics", EVERY_NODE),
     Operation("GET", "/v2/apps", apps.list_apps, "listApps"),
     Operation("POST", "/v2/apps", apps.create_app, "createApp"),
     Operation("GET", "/v2/apps/{app_id}", apps.get_app, "getApp"),
@@ -66,15 +74,16 @@ OPERATIONS: tuple[Operation, ...] = (
         "/v2/runner/apps/{app_id}/triggerBySource/{trigger_type}/{source:path}",
         hybrid.get_trigger_by_source,
         "getTriggerBySource",
+        HYBRID_READ,
     ),
-    Operation("POST", "/invoke/{fn_id}", invoke.invoke_fn, "invokeFn", invoke=True),
+    Operation("POST", "/invoke/{fn_id}", invoke.invoke_fn, "invokeFn", INVOKE),
     *_trigger_operations("/t/{app_name}", "invokeHttpTrigger"),
     *_trigger_operations("/t/{app_name}/{source:path}", "invokeHttpTriggerSource"),
 )
 
 
 def operations_for(settings: Settings) -> list[Operation]:
-    return [op for op in OPERATIONS if settings.serves_invoke or not op.invoke]
+    return [op for op in OPERATIONS if settings.node_type in op.nodes]
 
 
 def _dispatcher(by_method: dict[str, Endpoint]) -> Endpoint:
@@ -95,4 +104,4 @@ def routes_for(settings: Settings) -> list[Route]:
     ]
 
 
-__all__ = ["OPERATIONS", "Operation", "operations_for", "routes_for"]
+__all__ = ["INVOKE", "MANAGEMENT", "OPERATIONS", "Operation", "operations_for", "routes_for"]

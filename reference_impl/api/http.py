@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from ..agent import Agent, Lookups
 from ..config import Settings
 from ..datastore import Datastore
 from ..errors import (
@@ -36,10 +37,19 @@ E = TypeVar("E", App, Fn, Trigger)
 
 @dataclass(frozen=True)
 class Context:
-    """What every handler needs: the settings and the datastore."""
+    """What every handler needs: the settings, the datastore, and (on nodes that invoke)
+    the lookups and the agent."""
 
     settings: Settings
     datastore: Datastore
+    lookups: Lookups
+    agent_or_none: Agent | None = None
+
+    @property
+    def agent(self) -> Agent:
+        if self.agent_or_none is None:  # the route table serves invoke only where one runs
+            raise RuntimeError("this node runs no agent")
+        return self.agent_or_none
 
 
 def context(request: Request) -> Context:

@@ -1,32 +1,105 @@
-"""/invoke/{fn_id} and /t/{app_name}{source}: resolve the target, hand it to the agent.
+"""/invoke/{fn_id} and /t/{app_name}{source}: resolve the target, run it with the agent.
 
-This node runs no agent yet, so a call that resolves to a function is answered with 501 after
-every lookup (404 for an unknown fn, app or trigger) has been made.
+``/invoke`` passes the client's headers to the function as they are and answers 200 with the
+function's headers (hop-by-hop ones removed). An HTTP trigger renames every request header but
+Content-Type to ``Fn-Http-H-<name>`` and adds ``Fn-Http-Method``, ``Fn-Http-Request-Url`` and
+``Fn-Intent: httprequest``; its answer keeps only Content-Type, Fn-Call-Id and the
+``Fn-Http-H-*`` headers (renamed back), with the status the function put in ``Fn-Http-Status``.
 """
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ..errors import FnError
-from .http import context, store
+from ..agent import Call
+from ..agent.uds import HOP_BY_HOP, Answer
+from ..errors import ClientGone, RequestTooLarge
+from .http import context
 
-
-class AgentUnavailable(FnError):
-    status = 501
-    message = "This node has no agent to run functions"
+HTTP_PREFIX = "fn-http-h-"
 
 
 async def invoke_fn(request: Request) -> Response:
-    await store(request, context(request).datastore.get_fn, request.path_params["fn_id"])
-    raise AgentUnavailable()
+    ctx = context(request)
+    fn = await ctx.lookups.fn_by_id(request.path_params["fn_id"])
+    app = await ctx.lookups.app_by_id(fn.app_id)
+    headers = [(k, v) for k, v in request.headers.items() if k not in HOP_BY_HOP]
+    call = Call(app, fn, request.method, headers, await _body(request))
+    answer = await ctx.agent.submit(call, request.is_disconnected)
+    out = [(k, v) for k, v in answer.headers if k.lower() not in HOP_BY_HOP | {"content-length"}]
+    return _response(200, out, bytes(answer.body), call.id)
 
 
 async def invoke_http_trigger(request: Request) -> Response:
-    ds = context(request).datastore
-    app = await store(request, ds.get_app_by_name, request.path_params["app_name"])
+    ctx = context(request)
+    app = await ctx.lookups.app_by_name(request.path_params["app_name"])
     source = "/" + request.path_params.get("source", "")
-    trigger = await store(request, ds.get_trigger_by_source, app.id, "http", source)
-    await store(request, ds.get_fn, trigger.fn_id)
-    raise AgentUnavailable()
+    trigger = await ctx.lookups.trigger_by_source(app.id, "http", source)
+    fn = await ctx.lookups.fn_by_id(trigger.fn_id)
+    headers = []
+    for name, value in request.headers.items():
+        if name in HOP_BY_HOP:
+            continue
+        headers.append((name if name == "content-type" else HTTP_PREFIX + name, value))
+    headers += [
+        ("Fn-Http-Method", request.method),
+        ("Fn-Http-Request-Url", _request_url(request)),
+        ("Fn-Intent", "httprequest"),
+    ]
+    call = Call(app, fn, request.method, headers, await _body(request))
+    answer = await ctx.agent.submit(call, request.is_disconnected)
+    return _trigger_response(answer, call.id, request.method)
+
+
+def _trigger_response(answer: Answer, call_id: str, method: str) -> Response:
+    status = 200
+    out: list[tuple[str, str]] = []
+    for name, value in answer.headers:
+        low = name.lower()
+        if low == "content-type":
+            out.append((name, value))
+        elif low == "fn-http-status":
+            try:
+                code = int(value.strip())
+            except ValueError:
+                continue
+            if 100 <= code <= 599:
+                status = code
+        elif low.startswith(HTTP_PREFIX) and len(low) > len(HTTP_PREFIX):
+            renamed = name[len(HTTP_PREFIX) :]
+            if renamed.lower() not in HOP_BY_HOP | {"content-length", "fn-call-id"}:
+                out.append((renamed, value))
+    body = b"" if method == "HEAD" or status in (204, 304) or status < 200 else bytes(answer.body)
+    return _response(status, out, body, call_id)
+
+
+def _response(status: int, headers: list[tuple[str, str]], body: bytes, call_id: str) -> Response:
+    response = Response(body, status_code=status)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    raw = [h for h in raw if h[0] not in (b"fn-call-id", b"content-length")]
+    raw.append((b"fn-call-id", call_id.encode()))
+    raw.append((b"content-length", str(len(body)).encode()))
+    response.raw_headers = raw
+    return response
+
+
+async def _body(request: Request) -> bytes:
+    limit = context(request).settings.max_request_size
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if limit and len(body) > limit:
+                raise RequestTooLarge(f"Content-Length too large for this server, > max {limit}")
+    except ClientDisconnect:
+        raise ClientGone() from None
+    return bytes(body)
+
+
+def _request_url(request: Request) -> str:
+    host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+    path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    tail = path.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+    return f"{request.url.scheme}://{host}{tail}"

@@ -101,7 +101,7 @@ def test_settings_read_upstream_names_and_file_variants(tmp_path: Path) -> None:
     assert settings.port == 9000
     assert settings.db_url == "sqlite3:///tmp/x.db"
     assert settings.public_lb_url == "http://lb"
-    assert settings.node_type == "api" and not settings.serves_invoke
+    assert settings.node_type == "api"
     assert settings.bind_address == "127.0.0.1"
 
 

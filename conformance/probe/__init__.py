@@ -1,0 +1,18 @@
+"""The probe function the invoke areas run (func.py), and how to run or build it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FUNC = HERE / "func.py"
+CONTAINERFILE = HERE / "Containerfile"
+
+
+def process_command(python: str | None = None) -> list[str]:
+    """How a process driver runs the probe: this interpreter (which has the fdk) and func.py."""
+    return [python or sys.executable, str(FUNC)]
+
+
+__all__ = ["CONTAINERFILE", "FUNC", "HERE", "process_command"]

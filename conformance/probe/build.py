@@ -1,0 +1,93 @@
+"""Build the probe image through the docker SDK on the target's engine, with no registry.
+
+pip downloads the FDK's wheels on the host (for the base image's Python 3.11 on x86-64); the
+image is built FROM ``localhost/fn-base:bookworm`` and may be saved as a ``docker save`` tarball.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import ConformanceException
+from . import CONTAINERFILE, FUNC
+
+DEFAULT_TAG = f"localhost/fn-probe:{__version__}"
+BASE_IMAGE = "localhost/fn-base:bookworm"
+
+
+class BuildError(ConformanceException):
+    pass
+
+
+def engine(timeout: float = 30) -> Any:
+    """A docker SDK client of DOCKER_HOST; BuildError saying how to get one when unreachable."""
+    try:
+        import docker
+    except ImportError:
+        raise BuildError(
+            "building images needs the docker extra: pip install 'fn-conformance[docker]'"
+        ) from None
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise BuildError(
+            f"no Docker-compatible engine at DOCKER_HOST ({exc}); start one, e.g. "
+            'eval "$(../shared/engine/podman-engine.sh up)"'
+        ) from None
+    return client
+
+
+def download_wheels(into: Path) -> None:
+    fdk = importlib.metadata.version("fdk")
+    command = [
+        sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+        "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+        "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+        "-d", str(into), f"fdk=={fdk}", "pip",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BuildError(f"pip could not download the FDK's wheels: {done.stderr.strip()[-800:]}")
+
+
+def build_probe(tag: str = DEFAULT_TAG, *, save: Path | None = None, client: Any = None) -> str:
+    """Build the probe image as ``tag`` (and save it to ``save``); the image id."""
+    import docker
+
+    client = client or engine()
+    try:
+        client.images.get(BASE_IMAGE)
+    except docker.errors.ImageNotFound:
+        raise BuildError(
+            f"the base image {BASE_IMAGE} is missing; ../shared/engine/podman-engine.sh up makes it"
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="fn-probe-build-") as tmp:
+        context = Path(tmp)
+        shutil.copy(FUNC, context / "func.py")
+        shutil.copy(CONTAINERFILE, context / "Containerfile")
+        download_wheels(context / "wheels")
+        try:
+            image, _ = client.images.build(
+                path=str(context), dockerfile="Containerfile", tag=tag, rm=True, pull=False
+            )
+        except docker.errors.BuildError as exc:
+            tail = "".join(str(line.get("stream", "")) for line in exc.build_log)[-800:]
+            raise BuildError(f"the probe image did not build: {exc.msg}\n{tail}") from None
+        except docker.errors.APIError as exc:
+            raise BuildError(f"the engine refused the build: {exc}") from None
+    if save is not None:
+        with open(save, "wb") as out:
+            for chunk in client.images.get(tag).save(named=True):
+                out.write(chunk)
+    return str(image.id)
+
+
+__all__ = ["BASE_IMAGE", "DEFAULT_TAG", "BuildError", "build_probe", "engine"]

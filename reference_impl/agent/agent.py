@@ -1,0 +1,372 @@
+"""The agent: runs a call in a hot container of its fn, starting (and evicting) as needed.
+
+A call waits in its slot queue. Whenever waiting calls outnumber the containers already
+starting, one of them reserves the fn's memory and starts a container (and gets it); the others
+take containers as they turn idle. When memory is short:
+
+* blocking mode (the default): the call waits for memory; once it has waited a hot-poll period
+  it asks the evictor to stop idle containers of other fns covering the shortfall, and if
+  nothing is evictable it goes on waiting (only the client ends the wait);
+* non-blocking mode: the evictor is asked at once, and if nothing is evictable the call is
+  answered 503 with Retry-After.
+
+The fn's ``timeout`` counts from the moment the call has a container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, Protocol
+
+from .. import errors
+from ..config import Settings
+from ..ids import new_id
+from .call import Call
+from .containers import (
+    Container,
+    Evictor,
+    Memory,
+    SlotQueue,
+    State,
+    cancel_expiry,
+    default_memory_budget,
+)
+from .drivers import ContainerSpec, Driver, DriverError
+from .uds import Answer, BodyTooLarge, ConnectionLost, HeadersTooLarge, SocketClient
+
+log = logging.getLogger("reference_impl.agent")
+READY_POLL = 0.002  # seconds between looks for the FDK's socket
+Disconnected = Callable[[], Awaitable[bool]]
+
+
+class AgentEvents(Protocol):
+    """What the agent tells the outside (metrics)."""
+
+    def evicted(self, count: int) -> None: ...
+    def call_done(self, outcome: str) -> None: ...
+
+
+class NoEvents:
+    def evicted(self, count: int) -> None:
+        pass
+
+    def call_done(self, outcome: str) -> None:
+        pass
+
+
+class Agent:
+    def __init__(
+        self, settings: Settings, driver: Driver, *, events: AgentEvents | None = None
+    ) -> None:
+        self.settings = settings
+        self.driver = driver
+        self.events: AgentEvents = events or NoEvents()
+        self.memory = Memory(settings.max_total_memory or default_memory_budget())
+        self.evictor = Evictor(settings.eject_idle_ms / 1000)
+        self._poll = settings.hot_poll_ms / 1000
+        self._slots: dict[str, SlotQueue] = {}
+        self._containers: dict[str, Container] = {}
+        self._closing = False
+        self._tasks: set[asyncio.Future[None]] = set()
+        root = settings.iofs_path or tempfile.mkdtemp(prefix="fniofs-", dir="/tmp")
+        self._iofs_root = Path(root)
+        self._iofs_root.mkdir(parents=True, exist_ok=True)
+        self._owns_root = not settings.iofs_path
+
+    # --- the call -----------------------------------------------------------------------
+
+    async def submit(self, call: Call, disconnected: Disconnected) -> Answer:
+        """Run ``call``; the function's answer (status 200), or an FnError."""
+        ids = {"Fn-Call-Id": call.id}
+        if self._closing:
+            raise errors.TooBusy(headers=ids)
+        if not self.memory.fits_ever(call.memory_mb):
+            raise errors.CannotFit(headers=ids)
+        slot = self._slots.get(call.slot_key)
+        if slot is None:
+            slot = self._slots[call.slot_key] = SlotQueue(call.slot_key)
+        container = slot.take()
+        if container is None:
+            container = await self._wait_for_container(slot, call, disconnected)
+        try:
+            return await self._run(container, call)
+        except errors.FnError as exc:
+            exc.headers = {**exc.headers, **ids}
+            raise
+
+    async def _wait_for_container(
+        self, slot: SlotQueue, call: Call, disconnected: Disconnected
+    ) -> Container:
+        ids = {"Fn-Call-Id": call.id}
+        slot.waiting += 1
+        short_since: float | None = None
+        try:
+            while True:
+                container = slot.take()
+                if container is not None:
+                    return container
+                if slot.waiting > slot.starting:
+                    if self.memory.try_reserve(call.memory_mb):
+                        return await self._launch(slot, call)
+                    now = time.monotonic()
+                    short_since = now if short_since is None else short_since
+                    if self.settings.non_blocking or now - short_since >= self._poll:
+                        if await self._evict_for(call):
+                            continue
+                        if self.settings.non_blocking:
+                            raise errors.TooBusy(headers=ids)
+                waits = [slot.pulse.future(), self.memory.released.future()]
+                await asyncio.wait(waits, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+                if self._closing:
+                    raise errors.TooBusy(headers=ids)
+                if await disconnected():
+                    raise errors.ClientGone(headers=ids)
+        finally:
+            slot.waiting -= 1
+
+    async def _evict_for(self, call: Call) -> bool:
+        """Stop idle containers of other fns covering the call's shortfall; whether it did."""
+        victims = self.evictor.pick(
+            self.memory.shortfall(call.memory_mb), exclude_key=call.slot_key
+        )
+        if not victims:
+            return False
+        log.info("evicting %d container(s) for fn %s", len(victims), call.fn.id)
+        await asyncio.gather(*(self._destroy(v) for v in victims))
+        self.events.evicted(len(victims))
+        return True
+
+    async def _run(self, container: Container, call: Call) -> Answer:
+        container.state = State.BUSY
+        cancel_expiry(container)
+        deadline = dt.datetime.now().astimezone() + dt.timedelta(seconds=call.fn.timeout)
+        headers = [
+            *call.headers,
+            ("Fn-Call-Id", call.id),
+            ("Fn-Deadline", deadline.isoformat(timespec="seconds")),
+        ]
+        try:
+            async with asyncio.timeout(call.fn.timeout):
+                answer = await container.client.post("/call", headers, call.body)
+        except TimeoutError:
+            await self._destroy(container)
+            self.events.call_done("timeout")
+            raise errors.TimedOut() from None
+        except HeadersTooLarge:
+            await self._destroy(container)
+            raise errors.FunctionHeadersTooLarge() from None
+        except BodyTooLarge:
+            await self._destroy(container)
+            raise errors.FunctionResponseTooLarge() from None
+        except ConnectionLost as exc:
+            log.info("container %s of fn %s lost its call: %s", container.id, call.fn.id, exc)
+            await self._destroy(container)
+            self.events.call_done("error")
+            raise errors.FunctionResponseLost() from None
+        except BaseException:
+            await self._destroy(container)
+            raise
+        container.calls += 1
+        if answer.status in (200, 502, 504):
+            self._idle(container)
+        else:
+            await self._destroy(container)
+        if answer.status == 200:
+            self.events.call_done("completed")
+            return answer
+        self.events.call_done("timeout" if answer.status == 504 else "error")
+        if answer.status == 502:
+            raise errors.FunctionFailed()
+        if answer.status == 504:
+            raise errors.TimedOut()
+        raise errors.InvalidFunctionResponse()
+
+    # --- containers ---------------------------------------------------------------------
+
+    async def _launch(self, slot: SlotQueue, call: Call) -> Container:
+        """Start a container for ``call`` (its memory is reserved) and hand it to the call."""
+        slot.starting += 1
+        try:
+            return await self._start(call)
+        finally:
+            slot.starting -= 1
+            slot.pulse.fire()
+
+    async def _start(self, call: Call) -> Container:
+        container_id = new_id()
+        iofs = self._iofs_root / container_id
+        iofs.mkdir(mode=0o777)
+        os.chmod(iofs, 0o777)
+        spec = ContainerSpec(
+            id=container_id,
+            image=call.fn.image,
+            env=call.env(self.driver.listener_dir(iofs)),
+            memory_mb=call.memory_mb,
+            iofs=iofs,
+        )
+        try:
+            running = await self.driver.start(spec)
+        except DriverError as exc:
+            self.memory.release(call.memory_mb)
+            shutil.rmtree(iofs, ignore_errors=True)
+            log.warning("cannot start a container for fn %s: %s", call.fn.id, exc)
+            if exc.missing_image:
+                raise errors.ImageNotFound(
+                    f"Failed to pull image '{call.fn.image}': {exc}"
+                ) from None
+            raise errors.ContainerInitFailed() from None
+        container = Container(
+            id=container_id,
+            key=call.slot_key,
+            fn_id=call.fn.id,
+            memory_mb=call.memory_mb,
+            idle_timeout=call.fn.idle_timeout,
+            running=running,
+            client=SocketClient(
+                str(iofs / "lsnr.sock"),
+                header_limit=self.settings.max_response_header_size,
+                body_limit=self.settings.max_response_size,
+            ),
+            iofs=str(iofs),
+        )
+        self._containers[container_id] = container
+        exited = asyncio.ensure_future(running.wait())
+        exited.add_done_callback(lambda _: self._exited(container))
+        try:
+            await self._ready(container, exited)
+        except BaseException:
+            self._log_output(container)
+            await self._destroy(container)
+            raise
+        container.state = State.BUSY
+        return container
+
+    async def _ready(self, container: Container, exited: asyncio.Future[int]) -> None:
+        """Wait until the FDK's socket appears (a relative symlink inside the folder counts)."""
+        socket_path = Path(container.iofs) / "lsnr.sock"
+        limit = time.monotonic() + self.settings.hot_start_timeout_ms / 1000
+        while not _socket_ready(socket_path):
+            if exited.done():
+                raise errors.ContainerInitFailed()
+            if time.monotonic() > limit:
+                raise errors.ContainerInitTimeout()
+            await asyncio.sleep(READY_POLL)
+
+    def _idle(self, container: Container) -> None:
+        if container.state is State.STOPPING:
+            return
+        container.state = State.IDLE
+        container.idle_since = time.monotonic()
+        self.evictor.register(container)
+        loop = asyncio.get_running_loop()
+        container.expiry = loop.call_later(container.idle_timeout, self._expire, container)
+        slot = self._slots.get(container.key)
+        if slot is None:
+            slot = self._slots[container.key] = SlotQueue(container.key)
+        slot.idle.append(container)
+        slot.last_used = time.monotonic()
+        slot.pulse.fire()
+
+    def _expire(self, container: Container) -> None:
+        if container.state is State.IDLE:
+            log.debug("container %s idle for %ss: stopping", container.id, container.idle_timeout)
+            self._background(self._destroy(container))
+
+    def _exited(self, container: Container) -> None:
+        """The container's process ended by itself (a crash while idle, or an exit)."""
+        if container.state is State.IDLE:
+            self._background(self._destroy(container))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _destroy(self, container: Container) -> None:
+        """Stop a container with everything it started; its memory is released once gone."""
+        if container.state is State.STOPPING:
+            await container.gone.wait()
+            return
+        container.state = State.STOPPING
+        cancel_expiry(container)
+        self.evictor.unregister(container)
+        slot = self._slots.get(container.key)
+        if slot is not None:
+            with contextlib.suppress(ValueError):
+                slot.idle.remove(container)
+        container.client.close()
+        try:
+            await container.running.kill()
+        finally:
+            shutil.rmtree(container.iofs, ignore_errors=True)
+            self._containers.pop(container.id, None)
+            if not container.released:
+                container.released = True
+                self.memory.release(container.memory_mb)
+            container.gone.set()
+            self._forget_empty(slot)
+
+    def _forget_empty(self, slot: SlotQueue | None) -> None:
+        if (
+            slot is not None
+            and not (slot.idle or slot.waiting or slot.starting)
+            and not any(c.key == slot.key for c in self._containers.values())
+        ):
+            self._slots.pop(slot.key, None)
+
+    def _log_output(self, container: Container) -> None:
+        path = Path(container.iofs) / "output.log"
+        with contextlib.suppress(OSError):
+            data = path.read_bytes()[-self.settings.max_log_size :][-4000:]
+            if data:
+                log.warning(
+                    "container %s of fn %s failed to start; its output ends with:\n%s",
+                    container.id, container.fn_id, data.decode("utf-8", "replace"),
+                )  # fmt: skip
+
+    # --- the node -----------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, int]:
+        states = [c.state for c in self._containers.values()]
+        return {
+            "containers": len(states),
+            "idle": states.count(State.IDLE),
+            "busy": states.count(State.BUSY),
+            "starting": states.count(State.STARTING),
+            "reserved_bytes": self.memory.reserved,
+            "total_bytes": self.memory.total,
+        }
+
+    async def close(self) -> None:
+        """Stop every container (server shutdown); later calls are answered 503."""
+        self._closing = True
+        await asyncio.gather(
+            *(self._destroy(c) for c in list(self._containers.values())), return_exceptions=True
+        )
+        await self.driver.close()
+        if self._owns_root:
+            shutil.rmtree(self._iofs_root, ignore_errors=True)
+
+
+def _socket_ready(path: Path) -> bool:
+    """``lsnr.sock`` exists; a symlink only if its target is relative and inside the folder."""
+    try:
+        if path.is_symlink():
+            target = os.readlink(path)
+            if os.path.isabs(target) or ".." in Path(target).parts:
+                return False
+        return path.exists()
+    except OSError:
+        return False
+
+
+__all__ = ["Agent", "AgentEvents"]
