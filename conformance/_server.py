@@ -64,6 +64,7 @@ class LocalServer:
         self._log: Path | None = None
         self.port = 0
         self.url = ""
+        self.db_url = ""
 
     def start(self) -> LocalServer:
         self._tmp = tempfile.TemporaryDirectory(prefix="fn-reference-")
@@ -87,6 +88,7 @@ class LocalServer:
         assert self._tmp is not None and self._log is not None, "start() first"
         env = {**os.environ, "FN_LOG_LEVEL": "error", **self._extra, "FN_PORT": str(self.port)}
         env.setdefault("FN_DB_URL", f"sqlite3://{self._tmp.name}/data/fn.db")
+        self.db_url = env["FN_DB_URL"]
         env["FN_BIND_ADDRESS"] = "127.0.0.1"
         with open(self._log, "ab") as log:
             self._proc = subprocess.Popen(

@@ -41,6 +41,24 @@ REGISTRY: Mapping[str, Capability] = {
             "nodes resolve triggers through; on unless declared off",
             _always,
         ),
+        Capability(
+            "memory_limit",
+            "the suite knows how much memory the target's node gives containers "
+            "(--node-memory); on when that is given",
+            lambda cfg: cfg.node_memory > 0,
+        ),
+        Capability(
+            "evictor",
+            "the suite has full nodes whose memory fits one probe container (--evictor-node); "
+            "on when one is given (the embedded run starts them)",
+            lambda cfg: bool(cfg.evictor_nodes),
+        ),
+        Capability(
+            "evict_idle_threshold",
+            "a container becomes evictable only after FN_EJECT_IDLE_MSECS idle (the seed; "
+            "later upstream versions evict at once); on unless declared off",
+            _always,
+        ),
     )
 }
 NAMES = tuple(REGISTRY)

@@ -22,6 +22,7 @@ from .errors import ConformanceError, InvalidConfig
 from .ledger import Entry, clean_up, read_run
 from .plugin.options import DISRUPTIVE_HELP, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
 from .preflight import preflight
+from .probe import PROBE_IMAGE
 from .resources import run_prefix
 
 EXIT_USAGE, EXIT_TARGET, EXIT_INTERRUPTED = 2, 3, 130
@@ -33,7 +34,7 @@ _PYTEST_USAGE = (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {key: getattr(args, key) for key in _VALUE_KEYS}
-    options.update({key: getattr(args, key) or None for key in ("capabilities", "requirements")})
+    options.update({key: getattr(args, key) or None for key, _ in LIST_OPTIONS if key != "headers"})
     options["headers"] = args.header or None
     if args.no_disruptive:
         options["disruptive"] = False
@@ -166,7 +167,28 @@ def parser() -> argparse.ArgumentParser:
     clean.add_argument("--report-dir", default="reports")
     _add_target_options(clean)
     clean.set_defaults(func=_cleanup)
+
+    build = sub.add_parser(
+        "build-probe",
+        help="build the probe function's image on the engine at DOCKER_HOST (no registry needed)",
+    )
+    build.add_argument("--tag", default=PROBE_IMAGE, help=f"image name (default: {PROBE_IMAGE})")
+    build.add_argument("--save", type=Path, help="also write the image as a `docker save` tarball")
+    build.set_defaults(func=_build_probe)
     return top
+
+
+def _build_probe(args: argparse.Namespace) -> int:
+    from .probe.build import BuildError, build_probe
+
+    try:
+        image_id = build_probe(args.tag, save=args.save)
+    except BuildError as exc:
+        print(f"fn-conformance: {exc}", file=sys.stderr)
+        return EXIT_TARGET
+    saved = f", saved to {args.save}" if args.save else ""
+    print(f"fn-conformance: built {args.tag} ({image_id[:19]}){saved}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

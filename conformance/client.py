@@ -198,6 +198,51 @@ class FnClient:
 
     # -- service ---------------------------------------------------------------------------
 
+    # -- invocation ------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        fn_id: str,
+        data: bytes | str = b"",
+        *,
+        headers: dict[str, str] | None = None,
+        method: str = "POST",
+        base: str | None = None,
+        check: bool = True,
+    ) -> requests.Response:
+        """``POST /invoke/{fn_id}`` on the invoke URL (or ``base``, another node)."""
+        return self.request(
+            method, f"/invoke/{_seg(fn_id)}", data=data, headers=headers,
+            base=base or self.invoke_url, check=check,
+        )  # fmt: skip
+
+    def call_trigger(
+        self,
+        app_name: str,
+        source: str,
+        data: bytes | str | None = None,
+        *,
+        method: str = "POST",
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+        base: str | None = None,
+        check: bool = True,
+    ) -> requests.Response:
+        """``/t/{app_name}{source}`` with any method; the source is sent as it is."""
+        path = f"/t/{_seg(app_name)}{quote(source, safe='/')}"
+        return self.request(
+            method, path, data=data, headers=headers, params=query,
+            base=base or self.invoke_url, check=check,
+        )  # fmt: skip
+
+    def fresh(self) -> FnClient:
+        """The same client on a connection of its own (for calls that overlap in threads)."""
+        clone = FnClient.__new__(FnClient)
+        clone.__dict__.update(self.__dict__)
+        clone._session = requests.Session()
+        clone._session.headers.update(self._session.headers)
+        return clone
+
     def get_root(self, **kw: Any) -> requests.Response:
         return self.request("GET", "/", **kw)
 

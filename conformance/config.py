@@ -19,9 +19,11 @@ from typing import Any
 
 from . import capabilities
 from .errors import InvalidConfig
+from .probe import PROBE_IMAGE
 from .recorder import REDACTED, SENSITIVE_HEADERS
 
 EFFORTS = ("dev", "ci", "thorough")
+EVICTOR_MODES = ("blocking", "non-blocking")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ConformanceConfig:
     #: Bearer token, sent as "Authorization: Bearer <token>"; never written anywhere.
     token: str = ""
     #: Which requirement areas are in scope (see the catalogue's profiles).
-    profile: str = "core"
+    profile: str = "full"
     #: Only requirements whose ID matches one of these patterns (``FN-PAGE-*``); empty: all.
     requirements: tuple[str, ...] = ()
     #: Run the tests that send input known to break fragile servers (they run last).
@@ -62,8 +64,17 @@ class ConformanceConfig:
     baseline: str = ""
     #: Hypothesis seed for the run; 0 picks a random one (recorded in the report).
     seed: int = 0
-    #: Image name given to the fns the suite creates.
+    #: Image name given to the fns the management areas create (never run).
     fn_image: str = "fn-conformance/echo:1"
+    #: Image of the probe function the invoke areas run (``fn-conformance build-probe``).
+    probe_image: str = PROBE_IMAGE
+    #: Memory in bytes the target's node can give containers, when known (enables FN-INV-008).
+    node_memory: int = 0
+    #: Full nodes that share the target's datastore and whose memory fits one probe container,
+    #: by resource mode (``blocking`` / ``non-blocking``) -> invoke URL: the evictor area.
+    evictor_nodes: Mapping[str, str] = field(default_factory=dict)
+    #: Memory (MB) of the evictor area's fns: one fits an evictor node, two do not.
+    evictor_fn_memory: int = 128
 
     def __post_init__(self) -> None:
         if self.effort not in EFFORTS:
@@ -76,12 +87,23 @@ class ConformanceConfig:
                     f"unknown capability {name!r} in {_name('capabilities')} "
                     f"(known: {', '.join(capabilities.NAMES)})"
                 )
+        for mode, url in self.evictor_nodes.items():
+            if mode not in EVICTOR_MODES:
+                raise InvalidConfig(
+                    f"{_name('evictor_nodes')}: the mode must be {' or '.join(EVICTOR_MODES)}, "
+                    f"not {mode!r}"
+                )
+            if not url.startswith(("http://", "https://")):
+                raise InvalidConfig(
+                    f"{_name('evictor_nodes')}: {mode}= must be an http:// or https:// URL, "
+                    f"not {url!r}"
+                )
         if self.timeout_multiplier <= 0:
             raise InvalidConfig(
                 f"{_name('timeout_multiplier')} must be above 0, e.g. 2.5, "
                 f"not {self.timeout_multiplier:g}"
             )
-        for key in ("request_budget", "max_request_size", "seed"):
+        for key in ("request_budget", "max_request_size", "seed", "node_memory"):
             if getattr(self, key) < 0:
                 raise InvalidConfig(
                     f"{_name(key)} must be 0 (none) or more, not {getattr(self, key)}"
@@ -135,6 +157,7 @@ _FLAGS = {
     "capabilities": "--capability",
     "requirements": "--requirement",
     "disruptive": "--no-disruptive",
+    "evictor_nodes": "--evictor-node",
 }
 #: Settings the command line does not take (file and environment only).
 FILE_ONLY = ("request_timeout",)
@@ -159,7 +182,7 @@ def _coerce(key: str, value: Any) -> Any:
     """Turn a text (env, CLI) or TOML value into the field's type."""
     default = FIELDS[key].default if FIELDS[key].default is not dataclasses.MISSING else None
     try:
-        if key in ("headers", "capabilities"):
+        if key in ("headers", "capabilities", "evictor_nodes"):
             if isinstance(value, Mapping):
                 items = dict(value)
             elif isinstance(value, str) and value.strip().startswith("{"):

@@ -203,12 +203,19 @@ class Recorder:
         #: What the request in flight judges, when a test says so (a generated case); None:
         #: the test's own requirements. A target that dies on that request fails these.
         self.subject: tuple[str, ...] | None = None
+        #: Numbers the test measured (timings), reported with the run.
+        self.measurements: list[dict[str, Any]] = []
         self._keep = keep
 
     def reset(self) -> None:
         """Forget everything: a new test begins."""
         self.exchanges, self.findings, self.judged, self.alarming = [], [], set(), False
         self.subject = None
+        self.measurements = []
+
+    def measure(self, name: str, value: float, unit: str, **context: Any) -> None:
+        """Keep a number this test measured (``evictor.time_to_evictable``, 1.2, ``s``)."""
+        self.measurements.append({"name": name, "value": round(value, 4), "unit": unit, **context})
 
     def add(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

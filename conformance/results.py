@@ -63,6 +63,8 @@ class TestResult:
     #: The last exchanges of a test that did not pass.
     evidence: tuple[dict[str, Any], ...] = ()
     duration_s: float = 0.0
+    #: Numbers the test measured (name, value, unit and context).
+    measurements: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class TestResult:
             "message": self.message,
             "evidence": list(self.evidence),
             "duration_s": self.duration_s,
+            "measurements": list(self.measurements),
         }
 
     @classmethod
@@ -89,6 +92,7 @@ class TestResult:
             message=data["message"],
             evidence=tuple(data["evidence"]),
             duration_s=data["duration_s"],
+            measurements=tuple(data.get("measurements", ())),
         )
 
     def merged(self, later: TestResult) -> TestResult:
@@ -106,6 +110,7 @@ class TestResult:
             message=worse.message or self.message,
             evidence=self.evidence or later.evidence,
             duration_s=round(self.duration_s + later.duration_s, 3),
+            measurements=self.measurements + later.measurements,
         )
 
 
@@ -220,6 +225,10 @@ class RunResult:
     left_out: tuple[str, ...] = ()
     crashes: tuple[Crash, ...] = ()
     baseline_unused: tuple[str, ...] = ()
+
+    def measurements(self) -> list[dict[str, Any]]:
+        """Every number the tests measured, with the test that measured it."""
+        return [{**m, "test": t.nodeid} for t in self.tests for m in t.measurements]
 
     def areas(self) -> dict[str, dict[str, int]]:
         """Per catalogue area: how many requirements ended with each outcome."""

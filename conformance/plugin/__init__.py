@@ -30,7 +30,7 @@ from ..resources import new_run_id
 from ..results import RunCollector, TargetInfo, TestResult
 from . import finish as finishing
 from . import options, progress, selection, target
-from .fixtures import fn, fn_config, fn_ledger, make, names
+from .fixtures import evictor_nodes, fn, fn_config, fn_ledger, make, names, probe
 from .outcomes import classify, mark_failed
 from .state import STATE, RunState, get
 from .watchdog import DisruptionLock, Watchdog
@@ -144,6 +144,9 @@ def pytest_configure_node(node: Any) -> None:
             "api_url": cfg.api_url,
             "run_id": cfg.run_id,
             "max_request_size": cfg.max_request_size,
+            "node_memory": cfg.node_memory,
+            "evictor_nodes": dict(cfg.evictor_nodes),
+            "evictor_fn_memory": cfg.evictor_fn_memory,
             "seed": cfg.seed,
             # The budget is shared out between the workers.
             "request_budget": -(-cfg.request_budget // workers),
@@ -321,4 +324,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(line)
 
 
-__all__ = ["fn", "fn_config", "fn_ledger", "make", "names"]
+__all__ = ["evictor_nodes", "fn", "fn_config", "fn_ledger", "make", "names", "probe"]

@@ -10,6 +10,7 @@ import pytest
 from ..client import FnClient
 from ..config import ConformanceConfig
 from ..errors import ConformanceError
+from ..invoking import EvictorNodes, Probe
 from ..ledger import Ledger
 from ..recorder import Exchange
 from ..resources import Factory, Names, run_prefix
@@ -78,4 +79,25 @@ def make(fn: FnClient, names: Names, fn_config: ConformanceConfig) -> Factory:
     return Factory(fn, names, image=fn_config.fn_image)
 
 
-__all__ = ["fn", "fn_config", "fn_ledger", "make", "make_client", "names"]
+@pytest.fixture(scope="session")
+def probe(fn: FnClient, make: Factory, fn_config: ConformanceConfig) -> Probe:
+    """Fns of the probe function, for the invoke areas."""
+    return Probe(fn, make, fn_config)
+
+
+@pytest.fixture(scope="session")
+def evictor_nodes(request: pytest.FixtureRequest) -> EvictorNodes:
+    state = _state(request)
+    return EvictorNodes(dict(state.cfg.evictor_nodes), state.folder)
+
+
+__all__ = [
+    "evictor_nodes",
+    "fn",
+    "fn_config",
+    "fn_ledger",
+    "make",
+    "make_client",
+    "names",
+    "probe",
+]

@@ -23,7 +23,7 @@ VALUE_OPTIONS = (
     ("api_url", "base URL of the Fn API (default: FN_API_URL, else the embedded reference server)"),
     ("invoke_url", "base URL for /invoke and /t (default: the target URL)"),
     ("token", "bearer token sent with every request (redacted in reports)"),
-    ("profile", "requirement profile to check (default: core)"),
+    ("profile", "requirement profile: api, full (default) or cluster"),
     ("effort", "hypothesis effort: dev, ci (default) or thorough"),
     ("timeout_multiplier", "multiply every timeout and wait"),
     ("run_id", "run id used in resource names and the report folder"),
@@ -31,7 +31,10 @@ VALUE_OPTIONS = (
     ("report_dir", "folder for reports/<run-id>/ (default: reports)"),
     ("baseline", "file of known deviations: only new failures fail the run"),
     ("max_request_size", "the target's request size limit in bytes, if known"),
-    ("fn_image", "image name for the fns the suite creates"),
+    ("fn_image", "image name for the fns the management areas create (never run)"),
+    ("probe_image", "image of the probe function the invoke areas run"),
+    ("node_memory", "memory in bytes the target's node gives containers, if known"),
+    ("evictor_fn_memory", "memory (MB) of the evictor area's fns: one fits an evictor node"),
     ("seed", "hypothesis seed (default: random, recorded in the report)"),
     ("restart_command", "shell command that restarts a crashed target (then the run goes on)"),
 )
@@ -41,6 +44,7 @@ LIST_OPTIONS = (
     ("headers", "extra header NAME=VALUE sent with every request (repeatable)"),
     ("capabilities", "capability NAME=on|off (repeatable)"),
     ("requirements", "only requirements whose ID matches, e.g. 'FN-PAGE-*' (repeatable)"),
+    ("evictor_nodes", "evictor node MODE=URL, MODE blocking or non-blocking (repeatable)"),
 )
 
 

@@ -125,6 +125,7 @@ def classify(
         message=message,
         evidence=evidence,
         duration_s=round(report.duration, 3),
+        measurements=tuple(recorder.measurements) if report.when == "call" else (),
     )
 
 

@@ -40,6 +40,8 @@ class RunState:
     #: Held by each test under xdist (exclusively by a disruptive one).
     lock: DisruptionLock | None = None
     server: LocalServer | None = None
+    #: Further servers the embedded run started (the evictor nodes), stopped with it.
+    helpers: list[LocalServer] = field(default_factory=list)
     restart_service: RestartService | None = None
     collector: RunCollector | None = None
     collected: list[Collected] = field(default_factory=list)

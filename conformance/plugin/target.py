@@ -10,6 +10,7 @@ suite did not start, ``--restart-command`` says how; without one the run stops a
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from .._server import LocalServer
 from ..errors import TargetUnavailable
 from ..preflight import preflight
+from ..probe import process_command
 from ..results import TargetInfo
 from .state import RunState
 from .watchdog import (
@@ -32,6 +34,10 @@ from .watchdog import (
 
 #: The embedded reference server is started with this request size limit, so FN-SEC-001 runs.
 EMBEDDED_MAX_REQUEST_SIZE = 1024 * 1024
+#: ... and this much memory for containers, so FN-INV-008 runs (a fn of 8192 MB cannot fit).
+EMBEDDED_NODE_MEMORY = 4 * 1024**3
+#: The embedded evictor nodes fit one probe container of the evictor area's fns, not two.
+EVICTOR_NODE_MEMORY = 160 * 1024**2
 #: Files of an earlier run with the same id that would mislead this one (ledgers are kept:
 #: what that run left is cleaned up with this run's).
 _STALE = (DOWN_FILE, "crashes.jsonl", "collected.json", "tests.lock")
@@ -52,14 +58,21 @@ def start(state: RunState) -> None:
     _fresh_folder(state)
     cfg = state.cfg
     if not cfg.api_url:
-        server = LocalServer(env={"FN_MAX_REQUEST_SIZE": str(EMBEDDED_MAX_REQUEST_SIZE)})
+        server = LocalServer(env=_embedded_env(cfg, EMBEDDED_NODE_MEMORY))
         try:
             server.start()
+            evictors = _start_evictor_nodes(state, server.db_url)
         except TargetUnavailable as exc:
+            server.stop()
             pytest.exit(f"fn-conformance: the embedded reference server did not start: {exc}", 3)
         state.server = server
         state.cfg = cfg = dataclasses.replace(
-            cfg, api_url=server.url, max_request_size=EMBEDDED_MAX_REQUEST_SIZE
+            cfg,
+            api_url=server.url,
+            max_request_size=EMBEDDED_MAX_REQUEST_SIZE,
+            node_memory=EMBEDDED_NODE_MEMORY,
+            evictor_nodes=evictors,
+            evictor_fn_memory=128,
         )
         service = RestartService(state.folder, server.restart)
         threading.Thread(target=service.serve, name="fn-restart", daemon=True).start()
@@ -75,6 +88,32 @@ def start(state: RunState) -> None:
     )
     state.watchdog.api_url = cfg.api_url
     state.watchdog.restarter = restarter_from(restart_spec(state))
+
+
+def _embedded_env(cfg: Any, memory: int, **extra: str) -> dict[str, str]:
+    """A full node with the process driver, which runs the probe image as the probe's source."""
+    images = {cfg.probe_image: process_command()}
+    return {
+        "FN_MAX_REQUEST_SIZE": str(EMBEDDED_MAX_REQUEST_SIZE),
+        "FN_MAX_TOTAL_MEMORY_BYTES": str(memory),
+        "FN_PROCESS_IMAGES": json.dumps(images),
+        **extra,
+    }
+
+
+def _start_evictor_nodes(state: RunState, db_url: str) -> dict[str, str]:
+    """Two more full nodes on the same datastore, one per resource mode, each fitting one
+    container of 128 MB; they are stopped with the run."""
+    nodes = {}
+    for mode, non_blocking in (("blocking", "false"), ("non-blocking", "true")):
+        env = _embedded_env(
+            state.cfg, EVICTOR_NODE_MEMORY, FN_DB_URL=db_url,
+            FN_ENABLE_NB_RESOURCE_TRACKER=non_blocking,
+        )  # fmt: skip
+        node = LocalServer(env=env).start()
+        state.helpers.append(node)
+        nodes[mode] = node.url
+    return nodes
 
 
 def restart_spec(state: RunState) -> dict[str, Any] | None:
@@ -97,6 +136,8 @@ def restarter_from(spec: dict[str, Any] | None) -> Restarter | None:
 def stop(state: RunState) -> None:
     if state.restart_service is not None:
         state.restart_service.stop()
+    while state.helpers:
+        state.helpers.pop().stop()
     if state.server is not None:
         state.server.stop()
         state.server = None

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .. import __version__
+
+#: The probe image's default name, as fn-conformance build-probe tags it.
+PROBE_IMAGE = f"localhost/fn-probe:{__version__}"
 HERE = Path(__file__).resolve().parent
 FUNC = HERE / "func.py"
 CONTAINERFILE = HERE / "Containerfile"
@@ -15,4 +19,4 @@ def process_command(python: str | None = None) -> list[str]:
     return [python or sys.executable, str(FUNC)]
 
 
-__all__ = ["CONTAINERFILE", "FUNC", "HERE", "process_command"]
+__all__ = ["CONTAINERFILE", "FUNC", "HERE", "PROBE_IMAGE", "process_command"]

@@ -69,6 +69,7 @@ def document(run: RunResult) -> dict[str, Any]:
         "summary": run.summary(),
         "requirements": [requirement_entry(r) for r in run.requirements],
         "tests": len(run.tests),
+        "measurements": run.measurements(),
         "suite_errors": [{"nodeid": t.nodeid, "message": t.message} for t in run.suite_errors],
         "cleanup": {
             "created": run.cleanup.created,

@@ -93,6 +93,9 @@ def _table(run: RunResult) -> list[str]:
     return out
 
 
+NOT_CONTEXT = ("name", "value", "unit", "test")
+
+
 def render(run: RunResult) -> str:
     out = _head(run)
     failing = [r for r in run.requirements if r.outcome == Outcome.FAILED]
@@ -107,6 +110,13 @@ def render(run: RunResult) -> str:
         for crash in run.crashes:
             again = "restarted, the run went on" if crash.restarted else "the run stopped"
             out.append(f"- after `{crash.after_test}`: {printable(crash.reason)} ({again})")
+    measured = run.measurements()
+    if measured:
+        out += ["", "## Measurements", "", "| Measurement | Value | Test |", "|---|---|---|"]
+        for m in measured:
+            extra = ", ".join(f"{k}={v}" for k, v in m.items() if k not in NOT_CONTEXT)
+            shown = f"{m['value']:g} {m['unit']}" + (f" ({extra})" if extra else "")
+            out.append(f"| {m['name']} | {printable(shown)} | `{m['test']}` |")
     errors = run.suite_errors
     out += ["", f"## Suite errors ({len(errors)}) — not the target's fault", ""]
     out += ["None."] if not errors else []

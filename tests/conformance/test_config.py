@@ -19,7 +19,7 @@ def write(tmp_path: Path, text: str) -> str:
 def test_options_beat_environment_and_environment_beats_file(tmp_path: Path) -> None:
     file = write(
         tmp_path,
-        'api_url = "http://file:1"\nprofile = "core"\neffort = "dev"\nrun_id = "fromfile"\n',
+        'api_url = "http://file:1"\nprofile = "api"\neffort = "dev"\nrun_id = "fromfile"\n',
     )
     env = {"FN_API_URL": "http://env:2", "FNCONF_EFFORT": "thorough"}
     cfg = build({"api_url": "http://option:3"}, environ=env, config_file=file)

@@ -82,7 +82,7 @@ def _result(
 
 def _run(results: list[TestResult], collected: list[Collected], **kw: object) -> RunResult:
     catalogue = load()
-    collector = RunCollector(catalogue, "core")
+    collector = RunCollector(catalogue, "api")
     for result in results:
         collector.add(result)
     rows = collector.requirement_results(collected, {})
@@ -90,7 +90,7 @@ def _run(results: list[TestResult], collected: list[Collected], **kw: object) ->
     verdict = decide(rows, results, cleanup=cleanup, narrowed_by=(), crashes=(), interrupted=False)
     return RunResult(
         run_id="unit0001", suite_version="0", started_at="s", finished_at="f", duration_s=1.0,
-        target=TargetInfo("http://t", "http://t", embedded=False, version="1"), profile="core",
+        target=TargetInfo("http://t", "http://t", embedded=False, version="1"), profile="api",
         effort="dev", seed=1, config={}, requests_sent=3, verdict=verdict,
         requirements=tuple(rows), tests=tuple(results), cleanup=cleanup,
     )  # fmt: skip
@@ -123,7 +123,7 @@ def test_reports_hold_no_raw_control_characters_and_a_junit_case_per_requirement
     suite = ET.parse(paths["junit-requirements"]).getroot().find("testsuite")
     assert suite is not None
     cases = {case.get("name", "").split(" ")[0]: case for case in suite.iter("testcase")}
-    assert len(cases) == len(load().in_profile("core"))
+    assert len(cases) == len(load().in_profile("api"))
     assert cases["FN-APP-001"].find("failure") is not None
     assert cases["FN-APP-003"].find("error") is not None
     assert cases["FN-APP-002"].find("skipped") is None and len(cases["FN-APP-002"]) == 0
@@ -158,7 +158,7 @@ def test_a_generic_finding_fails_a_requirement_but_never_passes_one() -> None:
 
 def test_every_must_passed_is_conformant_and_nothing_less() -> None:
     catalogue = load()
-    musts = [r.id for r in catalogue.in_profile("core") if r.is_must]
+    musts = [r.id for r in catalogue.in_profile("api") if r.is_must]
     results = [_result(f"t::{i}", req, Outcome.PASSED) for i, req in enumerate(musts)]
     collected = [Collected(r.nodeid, r.requirements, True) for r in results]
     assert _run(results, collected).verdict.status == "conformant"

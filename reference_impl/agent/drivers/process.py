@@ -10,13 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import resource
 import signal
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .base import ContainerSpec, DriverError
+
+
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+#: Loaded in the server, not in the child between fork and exec (where imports may fail).
+_LIBC = _libc()
 
 
 def _limits(memory_bytes: int) -> None:  # pragma: no cover - runs in the child before exec
@@ -25,6 +39,8 @@ def _limits(memory_bytes: int) -> None:  # pragma: no cover - runs in the child 
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if _LIBC is not None:  # Linux: the function dies with the server, however that ends
+        _LIBC.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
 
 
 class ProcessContainer:
@@ -76,7 +92,7 @@ class ProcessDriver:
                 start_new_session=True,
                 preexec_fn=lambda: _limits(spec.memory_mb * 1024 * 1024),
             )
-        except OSError as exc:
+        except (OSError, subprocess.SubprocessError) as exc:
             raise DriverError(f"cannot run {command[0]!r} for {spec.image!r}: {exc}") from None
         finally:
             log.close()
