@@ -6,6 +6,7 @@ reference server this way (``python -m reference_impl``), so it never imports it
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from types import TracebackType
 import requests
 
 from .errors import TargetUnavailable
+from .probe import PROBE_IMAGE, process_command
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -88,6 +90,8 @@ class LocalServer:
         assert self._tmp is not None and self._log is not None, "start() first"
         env = {**os.environ, "FN_LOG_LEVEL": "error", **self._extra, "FN_PORT": str(self.port)}
         env.setdefault("FN_DB_URL", f"sqlite3://{self._tmp.name}/data/fn.db")
+        # The process driver runs the probe image as the probe's source (the invoke areas).
+        env.setdefault("FN_PROCESS_IMAGES", json.dumps({PROBE_IMAGE: process_command()}))
         self.db_url = env["FN_DB_URL"]
         env["FN_BIND_ADDRESS"] = "127.0.0.1"
         with open(self._log, "ab") as log:

@@ -92,11 +92,10 @@ def start(state: RunState) -> None:
 
 def _embedded_env(cfg: Any, memory: int, **extra: str) -> dict[str, str]:
     """A full node with the process driver, which runs the probe image as the probe's source."""
-    images = {cfg.probe_image: process_command()}
     return {
         "FN_MAX_REQUEST_SIZE": str(EMBEDDED_MAX_REQUEST_SIZE),
         "FN_MAX_TOTAL_MEMORY_BYTES": str(memory),
-        "FN_PROCESS_IMAGES": json.dumps(images),
+        "FN_PROCESS_IMAGES": json.dumps({cfg.probe_image: process_command()}),
         **extra,
     }
 
