@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, NoReturn
 
 from ..errors import TargetDown
@@ -98,6 +99,14 @@ class Watchdog:
         if later:
             raise TargetDown(f"the target was restarted after {later[0].after_test}")
         probe = self.probe()
+        if probe.ok and urlsplit(exchange.url).path.startswith(("/invoke/", "/t/")):
+            # A call of a function that never came back: what the test checks did not hold.
+            raise ConformanceFailure(
+                "A function call got no answer",
+                f"Received: no answer ({exchange.error})\n"
+                "Expected: the call's answer (the target still answers / and a list of apps)",
+                exchange=exchange,
+            )
         if probe.ok:
             raise ConformanceFailure(
                 "The target did not answer a request",

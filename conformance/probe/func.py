@@ -34,14 +34,16 @@ STARTED = time.time()
 calls = 0
 
 
-def handler(ctx, data=None):
+async def handler(ctx, data=None):
     global calls
     calls += 1
     headers = {k.lower(): v for k, v in ctx.Headers().items()}
     spec = parse_qsl(_first(headers.get("x-probe", "")), keep_blank_values=True)
     options = dict(spec)
     if "sleep_ms" in options:
-        time.sleep(int(options["sleep_ms"]) / 1000)
+        # Asleep without blocking the FDK's loop: were the agent to send this container a
+        # second call meanwhile, the FDK would run it at once (and FN-HOT-002 would see it).
+        await asyncio.sleep(int(options["sleep_ms"]) / 1000)
     if options.get("crash"):
         sys.stdout.flush()
         os._exit(3)

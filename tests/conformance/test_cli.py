@@ -57,7 +57,11 @@ CONFIG_ERRORS = {
     "unknown-key": (["--config", "{unknown_toml}"], {}, "unknown keys in the config file"),
     "unknown-env": ([], {"FNCONF_BOGUS": "1"}, "unknown setting FNCONF_BOGUS"),
     "missing-config": (["--config", "{missing}"], {}, "cannot read the config file"),
-    "unknown-profile": (["--profile", "nope"], {}, "unknown profile 'nope' (known: api, cluster, full)"),
+    "unknown-profile": (
+        ["--profile", "nope"],
+        {},
+        "unknown profile 'nope' (known: api, cluster, full)",
+    ),
     "bad-target": (["--target", "notaurl"], {}, "must be an http:// or https:// URL"),
     "unknown-capability": (["--capability", "foo=on"], {}, "unknown capability 'foo'"),
     "header-without-value": (["--header", "novalue"], {}, "expected NAME=VALUE"),

@@ -245,3 +245,43 @@ def uuid_ids() -> None:
     from reference_impl import ids
 
     replace(ids, "new_id", lambda: str(uuid.uuid4()))
+
+
+# -- the agent ----------------------------------------------------------------------------
+
+
+def slow_cold_start() -> None:
+    """Every container takes half a second longer to start."""
+    from reference_impl.agent import agent as agent_mod
+
+    def make(original: Any) -> Any:
+        async def start(self: Any, call: Any) -> Any:
+            await asyncio.sleep(0.5)
+            return await original(self, call)
+
+        return start
+
+    wrap(agent_mod.Agent, "_start", make)
+
+
+def extra_response_header(app: Any) -> Any:
+    """Every answer, invoke and trigger answers included, carries one more header."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def sending(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x-served-by", b"variant")]
+            await send(message)
+
+        await app(scope, receive, sending if scope["type"] == "http" else send)
+
+    return asgi
+
+
+def uuid_container_ids() -> None:
+    """Containers are named with UUIDs instead of upstream-style ids."""
+    import uuid
+
+    from reference_impl.agent import agent as agent_mod
+
+    replace(agent_mod, "new_id", lambda: uuid.uuid4().hex)

@@ -28,12 +28,16 @@ from conformance._server import LocalServer
 from conformance.plugin.watchdog import RestartService
 from conformance.requirements import load
 
-from .variants import MAX_REQUEST_SIZE, VARIANTS, Variant
+from .variants import EVICTOR, INVOKE_AREAS, MAX_REQUEST_SIZE, VARIANTS, Variant
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Environment of the outer run that must not steer the inner suite run.
 _DROPPED_ENV = ("FN_API_URL", "FNCONF_", "PYTEST_", "HYPOTHESIS_PROFILE")
 SUITE_TIMEOUT = 240
+#: The node memory a variant that runs functions gets (so FN-INV-008 runs), and that of its
+#: evictor nodes (one probe container of 128 MB fits, two do not).
+NODE_MEMORY = 4 * 1024**3
+EVICTOR_MEMORY = 160 * 1024**2
 
 
 def _child_env() -> dict[str, str]:
@@ -53,10 +57,26 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
         "PYTHONPATH": _child_env()["PYTHONPATH"],
         **variant.env,
     }
+    runs_functions = bool(set(variant.areas) & set(INVOKE_AREAS))
+    if runs_functions:
+        env["FN_MAX_TOTAL_MEMORY_BYTES"] = str(NODE_MEMORY)
     run_id = _run_id()
     started = time.monotonic()
+    helpers: list[LocalServer] = []
     with LocalServer(env=env, module="tests.power.serve", args=(variant.name,)) as server:
         options = list(variant.options)
+        if runs_functions:
+            options += ["--fn-node-memory", str(NODE_MEMORY)]
+        if EVICTOR in variant.areas:
+            for mode, non_blocking in (("blocking", "false"), ("non-blocking", "true")):
+                node_env = {
+                    **env, "FN_DB_URL": server.db_url,
+                    "FN_MAX_TOTAL_MEMORY_BYTES": str(EVICTOR_MEMORY),
+                    "FN_ENABLE_NB_RESOURCE_TRACKER": non_blocking,
+                }  # fmt: skip
+                node = LocalServer(env=node_env, module="tests.power.serve", args=(variant.name,))
+                helpers.append(node.start())
+                options += ["--fn-evictor-node", f"{mode}={node.url}"]
         service = None
         if variant.restart:
             control = report_dir / "restart-control"
@@ -85,6 +105,8 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
         finally:
             if service is not None:
                 service.stop()
+            for node in helpers:
+                node.stop()
         log = server.log_text()
     elapsed = time.monotonic() - started
     output = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}\nserver log:\n{log[-2000:]}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from . import broken_http, broken_more, broken_rules, harmless
+from . import broken_agent, broken_http, broken_more, broken_rules, harmless
 
 #: Every variant runs with this request size limit, and the suite is told so (FN-SEC-001).
 MAX_REQUEST_SIZE = 1024 * 1024
@@ -64,7 +64,16 @@ APPS, FNS, TRIGGERS = "test_apps", "test_fns", "test_triggers"
 DELETES, PAGING, ANNOTATIONS = "test_deletes", "test_paging", "test_annotations"
 SERVICE, BAD_INPUT, HYBRID = "test_service", "test_bad_input", "test_hybrid"
 LIFECYCLE, SCHEMA = "test_lifecycle", "test_schema"
-#: Every module of the suite: harmless variants must pass all of it.
+INVOKE, TRIGGER_CALLS, FDK, HOT, EVICTOR = (
+    "test_invoke",
+    "test_http_triggers",
+    "test_fdk",
+    "test_hot",
+    "test_evictor",
+)
+#: The modules that run functions (the variant's node then gets memory and evictor nodes).
+INVOKE_AREAS = (INVOKE, TRIGGER_CALLS, FDK, HOT, EVICTOR)
+#: Every management module of the suite: harmless variants must pass all of it.
 ALL_AREAS = (
     SERVICE, APPS, FNS, TRIGGERS, ANNOTATIONS, DELETES, PAGING, HYBRID, BAD_INPUT,
     LIFECYCLE, SCHEMA,
@@ -707,11 +716,99 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     _harmless(
         "reworded-errors",
-        ALL_AREAS,
+        (*ALL_AREAS, *INVOKE_AREAS),
         "Error messages are worded differently; statuses and the body shape stay.",
         apply=harmless.reworded_errors,
     ),
-)
+    # -- broken: /invoke -------------------------------------------------------------------
+    _broken("invoke-drops-headers", "FN-INV-001", INVOKE,
+            "/invoke answers the function's body but none of its headers but Content-Type.",
+            apply=broken_agent.invoke_drops_function_headers),
+    _broken("invoke-truncates-bodies", "FN-INV-002", INVOKE,
+            "Request bodies reach the function cut at 64 KiB.",
+            apply=broken_agent.invoke_truncates_bodies),
+    _broken("lost-call-id", ("FN-INV-003", "FN-HTT-007"), (INVOKE, TRIGGER_CALLS),
+            "Invoke and trigger answers lose their Fn-Call-Id header.",
+            wrap=broken_agent.lose_call_id),
+    _broken("invoke-honours-fn-http-status", "FN-INV-004", INVOKE,
+            "/invoke answers with the status the function set in Fn-Http-Status.",
+            apply=broken_agent.invoke_honours_fn_http_status),
+    _broken("invoke-transforms-headers", "FN-INV-005", INVOKE,
+            "/invoke renames the client's headers and adds Fn-Intent, as triggers do.",
+            apply=broken_agent.invoke_transforms_like_a_trigger),
+    _broken("unknown-fn-invoke-500", "FN-INV-006", INVOKE,
+            "/invoke of an unknown fn answers 500.", apply=broken_agent.unknown_fn_invoke_500),
+    _broken("invoke-any-method", "FN-INV-007", INVOKE,
+            "/invoke runs the fn for every method.", wrap=broken_agent.invoke_takes_any_method),
+    _broken("no-memory-check", "FN-INV-008", INVOKE,
+            "A fn that can never fit the node is not refused; its calls wait forever.",
+            apply=broken_agent.no_memory_check),
+    _broken("invoke-no-size-limit", "FN-INV-009", INVOKE,
+            "/invoke takes bodies over the request limit.",
+            apply=broken_agent.invoke_no_size_limit),
+    # -- broken: HTTP triggers ---------------------------------------------------------------
+    _broken("trigger-post-only", "FN-HTT-001", TRIGGER_CALLS,
+            "Triggers run only for POST; other methods answer 404.",
+            wrap=broken_agent.trigger_post_only),
+    _broken("trigger-headers-unprefixed", "FN-HTT-002", TRIGGER_CALLS,
+            "Triggers pass the client's headers without the Fn-Http-H- prefix.",
+            apply=broken_agent.trigger_headers_unprefixed),
+    _broken("trigger-ignores-fn-http-status", "FN-HTT-003", TRIGGER_CALLS,
+            "Triggers answer 200 whatever Fn-Http-Status says.",
+            apply=broken_agent.ignores_fn_http_status),
+    _broken("trigger-keeps-prefix", "FN-HTT-004", TRIGGER_CALLS,
+            "Function headers reach the trigger's client with the Fn-Http-H- prefix still on.",
+            apply=broken_agent.trigger_keeps_prefix),
+    _broken("trigger-matches-prefix", "FN-HTT-006", TRIGGER_CALLS,
+            "An unknown source runs the trigger of its parent path.",
+            apply=broken_agent.trigger_matches_prefix),
+    # -- broken: the function contract -------------------------------------------------------
+    _broken("memory-in-bytes", "FN-FDK-001", FDK,
+            "FN_MEMORY is given in bytes, not MB.", apply=broken_agent.memory_in_bytes),
+    _broken("app-config-wins", "FN-FDK-002", FDK,
+            "The app's config overrides the fn's.", apply=broken_agent.app_config_wins),
+    _broken("leaks-server-env", "FN-FDK-003", FDK,
+            "Functions see the server's environment.", apply=broken_agent.leaks_server_env),
+    _broken("no-deadline", "FN-FDK-004", FDK,
+            "Calls reach the function without Fn-Deadline.", apply=broken_agent.no_deadline),
+    _broken("crash-answers-200", "FN-FDK-005", FDK,
+            "A function that crashes mid-call gives 200 with an empty body.",
+            apply=broken_agent.crash_answers_200),
+    _broken("exit-at-start-504", "FN-FDK-006", FDK,
+            "A function that exits before listening answers 504 as if it were slow.",
+            apply=broken_agent.exit_at_start_times_out),
+    _broken("no-call-timeout", "FN-FDK-007", FDK,
+            "The fn's timeout is not enforced.", apply=broken_agent.no_call_timeout),
+    _broken("timeout-from-arrival", "FN-FDK-008", FDK,
+            "The fn's timeout counts from the request's arrival (a slow start uses it up).",
+            apply=broken_agent.timeout_from_arrival),
+    # -- broken: hot containers ---------------------------------------------------------------
+    _broken("no-reuse", "FN-HOT-001", HOT,
+            "Every container serves one call and is stopped.", apply=broken_agent.no_reuse),
+    _broken("shares-busy-containers", "FN-HOT-002", HOT,
+            "A call with no idle container joins a busy one.",
+            apply=broken_agent.shares_busy_containers),
+    _broken("ignores-fn-changes", "FN-HOT-003", HOT,
+            "Containers keep serving a fn after its config, memory or timeout changed.",
+            apply=broken_agent.ignores_fn_changes),
+    _broken("no-idle-expiry", "FN-HOT-004", HOT,
+            "Idle containers never exit.", apply=broken_agent.no_idle_expiry),
+    # -- broken: the evictor ---------------------------------------------------------------------
+    _broken("no-evictor", "FN-EVI-001", EVICTOR,
+            "Idle containers are never evicted.", apply=broken_agent.no_evictor),
+    _broken("evicts-busy", "FN-EVI-002", EVICTOR,
+            "Busy containers are evicted too.", apply=broken_agent.evicts_busy),
+    # -- harmless: the agent ---------------------------------------------------------------------
+    _harmless("slow-cold-start", INVOKE_AREAS,
+              "Every container takes 0.5 s longer to start.", apply=harmless.slow_cold_start),
+    _harmless("extra-response-header", (*INVOKE_AREAS, SERVICE, APPS),
+              "Every answer carries one more header.", wrap=harmless.extra_response_header),
+    _harmless("uuid-container-ids", INVOKE_AREAS,
+              "Containers are named with UUIDs.", apply=harmless.uuid_container_ids),
+    _harmless("lookup-cache", INVOKE_AREAS,
+              "Invoke reuses what it read for 5 s, as upstream does.",
+              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "5000"})),
+)  # fmt: skip
 
 
 def by_name(name: str) -> Variant:
