@@ -103,7 +103,9 @@ class Settings:
         "FN_BIND_ADDRESS", "127.0.0.1", "address to listen on (loopback unless asked otherwise)"
     )
     db_url: str = _setting(
-        "FN_DB_URL", None, "`sqlite3:///abs/path.db` or `postgres://user:pw@host:port/db`",
+        "FN_DB_URL", None,
+        "`sqlite3:///abs/path.db` (default `$PWD/data/fn.db`; folders made, WAL) or "
+        "`postgres://user:pw@host:port/db` (the `postgres` extra)",
         default_factory=_default_db_url,
     )  # fmt: skip
     log_level: str = _setting(
@@ -222,6 +224,15 @@ def documented() -> list[SettingDoc]:
     return docs
 
 
+def markdown_table() -> str:
+    """The README's table of every variable (a test keeps the README equal to it)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for doc in documented():
+        default = f"`{doc.default}`" if doc.default else ""
+        rows.append(f"| `{doc.env}` | {default} | {doc.meaning} |")
+    return "\n".join(rows)
+
+
 def _shown(value: Any) -> str:
     if value is None or value == "":
         return ""
@@ -246,4 +257,4 @@ class _Reader:
         return None
 
 
-__all__ = ["DRIVERS", "NODE_TYPES", "SettingDoc", "Settings", "documented"]
+__all__ = ["DRIVERS", "NODE_TYPES", "SettingDoc", "Settings", "documented", "markdown_table"]

@@ -77,9 +77,16 @@ class Agent:
         self._containers: dict[str, Container] = {}
         self._closing = False
         self._tasks: set[asyncio.Future[None]] = set()
-        root = settings.iofs_path or tempfile.mkdtemp(prefix="fniofs-", dir="/tmp")
-        self._iofs_root = Path(root)
-        self._iofs_root.mkdir(parents=True, exist_ok=True)
+        self._iofs: Path | None = None  # made when the first container starts
+        # A socket path is at most 107 bytes: <root>/<26-char id>/phonylsnr.sock must fit.
+        if (
+            len(settings.iofs_path.encode()) + len("/01234567890123456789012345/phonylsnr.sock")
+            > 107
+        ):
+            raise errors.ConfigError(
+                f"FN_IOFS_PATH is too long for the containers' unix sockets: {settings.iofs_path} "
+                "(at most 65 bytes)"
+            )
         self._owns_root = not settings.iofs_path
 
     # --- the call -----------------------------------------------------------------------
@@ -203,7 +210,7 @@ class Agent:
 
     async def _start(self, call: Call) -> Container:
         container_id = new_id()
-        iofs = self._iofs_root / container_id
+        iofs = self._iofs_root() / container_id
         iofs.mkdir(mode=0o777)
         os.chmod(iofs, 0o777)
         spec = ContainerSpec(
@@ -346,6 +353,13 @@ class Agent:
             "total_bytes": self.memory.total,
         }
 
+    def _iofs_root(self) -> Path:
+        if self._iofs is None:
+            root = self.settings.iofs_path or tempfile.mkdtemp(prefix="fniofs-", dir="/tmp")
+            self._iofs = Path(root)
+            self._iofs.mkdir(parents=True, exist_ok=True)
+        return self._iofs
+
     async def close(self) -> None:
         """Stop every container (server shutdown); later calls are answered 503."""
         self._closing = True
@@ -353,8 +367,8 @@ class Agent:
             *(self._destroy(c) for c in list(self._containers.values())), return_exceptions=True
         )
         await self.driver.close()
-        if self._owns_root:
-            shutil.rmtree(self._iofs_root, ignore_errors=True)
+        if self._owns_root and self._iofs is not None:
+            shutil.rmtree(self._iofs, ignore_errors=True)
 
 
 def _socket_ready(path: Path) -> bool:

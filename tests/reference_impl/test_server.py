@@ -184,8 +184,24 @@ def test_an_unexpected_error_is_one_json_500_logged_once(
         ({"FN_DB_URL": "postgres://fn@127.0.0.1:1/fn"}, "cannot connect to the PostgreSQL"),
         ({"FN_NODE_TYPE": "sideways"}, "FN_NODE_TYPE must be one of"),
         ({"FN_PORT": "http"}, "FN_PORT must be an integer"),
+        (
+            {"FN_AGENT_DRIVER": "docker", "DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+            "cannot reach a Docker engine",
+        ),
+        ({"FN_PROCESS_IMAGES": '{"img": "not a list"}'}, "must be a list of strings"),
+        ({"FN_ENABLE_NB_RESOURCE_TRACKER": "maybe"}, "must be true or false"),
+        ({"FN_IOFS_PATH": "/tmp/" + "x" * 80}, "FN_IOFS_PATH is too long"),
     ],
-    ids=["unwritable-sqlite", "unreachable-postgres", "bad-node-type", "bad-port"],
+    ids=[
+        "unwritable-sqlite",
+        "unreachable-postgres",
+        "bad-node-type",
+        "bad-port",
+        "no-docker-engine",
+        "bad-process-images",
+        "bad-boolean",
+        "long-iofs-path",
+    ],
 )
 def test_start_up_failures_are_one_configuration_error_line(
     tmp_path: Path, env: dict[str, str], said: str
