@@ -173,7 +173,7 @@ STATUSES: dict[str, tuple[int, str]] = {
     "known-deviations": (0, "no new deviations: every failed MUST is in the baseline"),
     "narrowed": (
         0,
-        "a narrowed run: every requirement it judged passed; not a conformance verdict",
+        "a narrowed run: every MUST it judged passed; not a conformance verdict",
     ),
     "not-conformant": (1, "a MUST failed, or the run left resources behind"),
     "target-crashed": (1, "the target stopped answering and the run stopped there"),
@@ -280,6 +280,8 @@ class RunCollector:
     catalogue: Catalogue
     profile: str
     results: dict[str, TestResult] = field(default_factory=dict)
+    #: Requirements whose capability is off: their tests that did not run were disabled.
+    disabled: frozenset[str] = frozenset()
 
     def add(self, result: TestResult) -> None:
         previous = self.results.get(result.nodeid)
@@ -298,6 +300,8 @@ class RunCollector:
             outcome, judged, notes = requirement_outcome(
                 req_id, self.results.values(), own.get(req_id, [])
             )
+            if req_id in self.disabled and outcome == Outcome.NOT_RUN:
+                outcome = Outcome.DISABLED
             if not own.get(req_id) and not judged:
                 notes.append("no test of it was collected")
             findings = tuple(
@@ -366,6 +370,12 @@ def decide(
         reasons.append(f"{len(unjudged)} MUSTs not judged: {', '.join(unjudged)}")
     if known:
         reasons.append(f"known deviations (baseline): {', '.join(known)}")
+    shoulds = [
+        r.id for r in rows
+        if not r.requirement.is_must and r.outcome == Outcome.FAILED and not r.known_deviation
+    ]  # fmt: skip
+    if shoulds:
+        reasons.append(f"not a MUST, reported only: failed {', '.join(shoulds)}")
     if narrowed_by:
         reasons.append(f"narrowed by {', '.join(narrowed_by)}: not a conformance verdict")
     if interrupted:

@@ -116,7 +116,15 @@ def pytest_configure(config: pytest.Config) -> None:
         _CONTROLLER["state"] = state
         if not config.option.collectonly:
             target.start(state)  # embedded server, preflight; may end the run with exit 3
-        state.collector = RunCollector(catalogue, cfg.profile)
+        state.collector = RunCollector(
+            catalogue,
+            cfg.profile,
+            disabled=frozenset(
+                r.id
+                for r in catalogue.requirements.values()
+                if r.capability and not state.cfg.capability(r.capability)
+            ),
+        )
         if not config.option.xmlpath:
             config.option.xmlpath = str(folder / "junit.xml")
     else:

@@ -28,8 +28,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from ..errors import TargetDown
 from ..failures import ConformanceFailure

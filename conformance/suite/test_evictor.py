@@ -9,6 +9,7 @@ large to tell, a timing check is inconclusive rather than failed.
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from typing import Any
@@ -71,19 +72,24 @@ def node(request: pytest.FixtureRequest, probe: Probe, evictor_nodes: EvictorNod
         yield Node(probe, url, mode)
 
 
-def _cold_start(probe: Probe, req: str) -> float:
-    """A cold start on the target itself, with memory to spare (the baseline)."""
-    _, func = probe.fn()
-    began = time.monotonic()
-    expect.status(probe.call(func), 200, req=req, why="a cold start on the target")
-    return time.monotonic() - began
+def _cold_starts(probe: Probe, req: str, count: int = 3) -> tuple[float, float]:
+    """Cold starts on the target itself, with memory to spare (the baseline): their median,
+    and their spread (the machine's own noise, measured in the same test)."""
+    took = []
+    for _ in range(count):
+        _, func = probe.fn()
+        began = time.monotonic()
+        expect.status(probe.call(func), 200, req=req, why="a cold start on the target")
+        took.append(time.monotonic() - began)
+    probe.client.recorder.measure("cold_start", statistics.median(took), "s", samples=count)
+    return statistics.median(took), max(took) - min(took)
 
 
 @pytest.mark.requirement("FN-EVI-001", "FN-EVI-004")
 def test_idle_container_of_another_fn_is_evicted(node: Node, probe: Probe) -> None:
     victim, competitor = node.fn(), node.fn()
     node.settle(victim, "FN-EVI-001")
-    cold = _cold_start(probe, "FN-EVI-001")
+    cold, _ = _cold_starts(probe, "FN-EVI-001")
     before = node.evictions()
     time.sleep(IDLE_S * probe.cfg.timeout_multiplier)
     began = time.monotonic()
@@ -158,8 +164,7 @@ def test_busy_container_is_never_evicted(node: Node, probe: Probe) -> None:
 def test_recently_idle_container_is_not_evicted(node: Node, probe: Probe) -> None:
     victim, competitor = node.fn(), node.fn()
     node.settle(victim, "FN-EVI-003")
-    cold = _cold_start(probe, "FN-EVI-003")
-    idle_at = time.monotonic()
+    cold, spread = _cold_starts(probe, "FN-EVI-003")
     node.call(victim)  # the victim is idle from its answer on
     idle_at = time.monotonic()
     if node.mode == "non-blocking":
@@ -196,8 +201,11 @@ def test_recently_idle_container_is_not_evicted(node: Node, probe: Probe) -> Non
     expect.status(response, 200, req="FN-EVI-003", why="a blocking node evicts once it may")
     evictable_after = sent + took - cold
     probe.client.recorder.measure("evictor.time_to_evictable", evictable_after, "s", mode=node.mode)
-    if sent > THRESHOLD_S / 2 or cold > THRESHOLD_S:
-        pytest.skip(f"inconclusive: sending took {sent:.2f} s and a cold start {cold:.2f} s")
+    if sent > THRESHOLD_S / 2 or cold > THRESHOLD_S or spread > THRESHOLD_S / 4:
+        pytest.skip(
+            f"inconclusive: sending took {sent:.2f} s; cold starts took {cold:.2f} s "
+            f"(spread {spread:.2f} s), too noisy to time a {THRESHOLD_S} s threshold"
+        )
     expect.true(
         evictable_after >= THRESHOLD_S * 0.8,
         "A container idle for less than the eject threshold was evicted",
