@@ -175,8 +175,8 @@ class Settings:
         "largest function response header block, larger is 502 (0: 1 MiB)", _integer(),
     )  # fmt: skip
     lookup_cache_ms: int = _setting(
-        "FN_LOOKUP_CACHE_MSECS", 0,
-        "how long invoke may reuse an app, fn or trigger it read (upstream: 5000)",
+        "FN_LOOKUP_CACHE_MSECS", 1000,
+        "how long invoke may reuse an app, fn or trigger it read (0: never; upstream: 5000)",
         _integer(0, 5000),
     )  # fmt: skip
     max_log_size: int = _setting(

@@ -37,8 +37,9 @@ calls = 0
 async def handler(ctx, data=None):
     global calls
     calls += 1
-    headers = {k.lower(): v for k, v in ctx.Headers().items()}
-    spec = parse_qsl(_first(headers.get("x-probe", "")), keep_blank_values=True)
+    headers = ctx.Headers()  # the FDK gives lower-case names
+    asked = headers.get("x-probe")
+    spec = parse_qsl(_first(asked), keep_blank_values=True) if asked else []
     options = dict(spec)
     if "sleep_ms" in options:
         # Asleep without blocking the FDK's loop: were the agent to send this container a

@@ -29,7 +29,7 @@ class Call:
     @property
     def slot_key(self) -> str:
         """Calls with the same key may share containers: anything that shapes a container."""
-        return slot_key(self.app, self.fn)
+        return _slot_key(self.app, self.fn)
 
     def env(self, listener: str) -> dict[str, str]:
         """App config overlaid by fn config, then the contract's variables (server values win)."""
@@ -43,6 +43,20 @@ class Call:
             FN_LISTENER=f"unix:{listener}/lsnr.sock",
         )
         return env
+
+
+_KEYS: dict[tuple[str, str, str, str], str] = {}
+
+
+def _slot_key(app: App, fn: Fn) -> str:
+    """slot_key, remembered per version of the app and the fn (updated_at changes with them)."""
+    version = (app.id, app.updated_at, fn.id, fn.updated_at)
+    key = _KEYS.get(version)
+    if key is None:
+        if len(_KEYS) > 4096:
+            _KEYS.clear()
+        key = _KEYS[version] = slot_key(app, fn)
+    return key
 
 
 def slot_key(app: App, fn: Fn) -> str:
