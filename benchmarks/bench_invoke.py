@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/bench_invoke.py                          # process driver
     python benchmarks/bench_invoke.py --driver process,docker  # docker needs DOCKER_HOST
-    python benchmarks/bench_invoke.py --target http://127.0.0.1:8080 --image localhost/fn-probe:0.1.0
+    python benchmarks/bench_invoke.py --target http://127.0.0.1:8080
 
 Needs wrk (``apt-get install wrk``); the docker driver needs the probe image
 (``fn-conformance build-probe``).
@@ -37,10 +37,10 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api import _LUA_DONE, _MARKER, parse_wrk, run_wrk  # noqa: E402
+from bench_api import _LUA_DONE, _MARKER, parse_wrk, run_wrk
 
-from conformance._server import LocalServer  # noqa: E402
-from conformance.probe import PROBE_IMAGE  # noqa: E402
+from conformance._server import LocalServer
+from conformance.probe import PROBE_IMAGE
 
 #: The real Fn full node on this kind of machine (2 cores), fdk-python echo, podman.
 UPSTREAM = {"p50_ms@1": 0.75, "calls_per_s@1": 880.0, "calls_per_s@4": 980.0, "cold_s": 0.32}

@@ -38,12 +38,10 @@ class DockerContainer:
         return int(result.get("StatusCode", -1))
 
     def _wait_forever(self) -> Any:
-        import requests.exceptions
-
         while True:
             try:
                 return self._container.wait(timeout=3600)
-            except requests.exceptions.ConnectionError:
+            except Exception:  # the SDK's transport errors (a removed container, a timeout)
                 if self._killed:
                     return {"StatusCode": -1}
                 raise
