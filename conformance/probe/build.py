@@ -51,7 +51,7 @@ def download_wheels(into: Path) -> None:
         sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
         "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
         "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
-        "-d", str(into), f"fdk=={fdk}", "pip",
+        "-d", str(into), f"fdk=={fdk}", "uvloop", "pip",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
