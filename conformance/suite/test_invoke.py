@@ -57,9 +57,11 @@ def test_bodies_pass_byte_for_byte(probe: Probe, body: bytes) -> None:
 
 @pytest.mark.requirement("FN-INV-003")
 def test_every_invoke_answer_carries_the_call_id(probe: Probe) -> None:
-    _, func = probe.fn()
-    for options in ({"report": 1}, {"fdk_status": 502}):
-        response = probe.call(func, b"", **options)
+    app, func = probe.fn()
+    _, no_start = probe.fn(app, config={"PROBE_START": "exit"})  # fails before it listens
+    calls = [(func, {"report": 1}), (func, {"fdk_status": 502}), (no_start, {})]
+    for target, options in calls:
+        response = probe.call(target, b"", **options)
         call_id = response.headers.get("Fn-Call-Id", "")
         expect.true(
             bool(call_id),

@@ -101,12 +101,12 @@ class Agent:
         slot = self._slots.get(call.slot_key)
         if slot is None:
             slot = self._slots[call.slot_key] = SlotQueue(call.slot_key)
-        container = slot.take()
-        if container is None:
-            container = await self._wait_for_container(slot, call, disconnected)
         try:
+            container = slot.take()
+            if container is None:
+                container = await self._wait_for_container(slot, call, disconnected)
             return await self._run(container, call)
-        except errors.FnError as exc:
+        except errors.FnError as exc:  # every answer of a call names it
             exc.headers = {**exc.headers, **ids}
             raise
 

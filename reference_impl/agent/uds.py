@@ -46,6 +46,8 @@ class _Parse:
     def __init__(self, header_limit: int, body_limit: int) -> None:
         self.answer = Answer()
         self.done = False
+        #: Set when a limit was passed (httptools turns a callback's exception into its own).
+        self.too_large: ConnectionLost | None = None
         self._header_bytes = 0
         self._header_limit = header_limit
         self._body_limit = body_limit
@@ -54,13 +56,15 @@ class _Parse:
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > self._header_limit:
-            raise HeadersTooLarge()
+            self.too_large = HeadersTooLarge()
+            raise self.too_large
         self.answer.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_body(self, body: bytes) -> None:
         self.answer.body += body
         if self._body_limit and len(self.answer.body) > self._body_limit:
-            raise BodyTooLarge()
+            self.too_large = BodyTooLarge()
+            raise self.too_large
 
     def on_message_complete(self) -> None:
         self.done = True
@@ -101,6 +105,8 @@ class SocketClient:
             raise
         except (OSError, httptools.HttpParserError, UnicodeEncodeError) as exc:
             self.close()
+            if parse.too_large is not None:
+                raise parse.too_large from None
             raise ConnectionLost(str(exc) or type(exc).__name__) from None
         except BaseException:
             self.close()  # cancelled mid-answer: the connection is in an unknown state

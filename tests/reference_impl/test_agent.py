@@ -203,3 +203,50 @@ def test_settings_defaults_match_upstream() -> None:
         200, 5000, 1000,
     )  # fmt: skip
     assert settings.non_blocking is False and settings.driver == "process"
+
+
+RAW_FUNCTION = r"""
+import os, socket, sys
+path = os.environ["FN_LISTENER"][len("unix:"):]
+mode = os.environ.get("RAW_MODE", "")
+if mode == "outside-symlink":  # a socket "ready" only through a link out of its folder
+    os.symlink("/tmp", path)
+    import time; time.sleep(3600)
+server = socket.socket(socket.AF_UNIX)
+server.bind(path)
+server.listen(1)
+while True:
+    conn, _ = server.accept()
+    conn.recv(65536)
+    if mode == "huge":
+        body = b"x" * 4096
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n" + body)
+    else:
+        conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nno")
+    conn.close()
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "message"),
+    [("", 502, "invalid function response"),
+     ("huge", 502, "function response body too large"),
+     ("outside-symlink", 504, "Container initialization timed out")],
+)  # fmt: skip
+def test_answers_the_fdk_cannot_give(
+    iofs: Path, tmp_path: Path, mode: str, status: int, message: str
+) -> None:
+    """Answers no real FDK gives (so the suite cannot ask for them): a raw socket server."""
+    script = tmp_path / "raw.py"
+    script.write_text(RAW_FUNCTION)
+    env = {
+        "FN_IOFS_PATH": str(iofs), "FN_MAX_RESPONSE_SIZE": "1024",
+        "FN_HOT_START_TIMEOUT_MSECS": "1500",
+        "FN_PROCESS_IMAGES": json.dumps({"raw": [sys.executable, str(script)]}),
+    }  # fmt: skip
+    with LocalServer(env=env) as server:
+        fn = _app_and_fn(server.url, "raw", config={"RAW_MODE": mode})
+        answer = requests.post(f"{server.url}/invoke/{fn['id']}", timeout=20)
+        assert (answer.status_code, answer.json()["message"][: len(message)]) == (status, message)
+        assert answer.headers.get("Fn-Call-Id")
+    assert _wait_gone(iofs) == []
