@@ -185,6 +185,7 @@ def test_recently_idle_container_is_not_evicted(node: Node, probe: Probe) -> Non
         probe.client.recorder.measure(
             "evictor.time_to_evictable", evictable_after, "s", mode=node.mode
         )
+        expect.status(response, 200, req="FN-EVI-001", why="the victim never became evictable")
         expect.true(
             attempts[0][1] == 503 and evictable_after >= THRESHOLD_S * 0.9,
             "A container idle for less than the eject threshold was evicted",

@@ -148,9 +148,10 @@ def test_call_past_the_timeout_answers_504_and_replaces_the_container(probe: Pro
 
 @pytest.mark.requirement("FN-FDK-008")
 def test_timeout_counts_from_when_the_call_has_a_container(probe: Probe) -> None:
-    # The container takes 2.5 s to listen, the call itself 0.5 s, the fn's timeout is 2 s.
-    _, func = probe.fn(timeout=2, config={"PROBE_START": "slow:2500"})
-    response = probe.call(func, sleep_ms=500)
+    # The container takes 1.5 s to listen, the call itself 0.3 s, the fn's timeout is 1 s
+    # (well inside any start timeout: upstream's is 5 s).
+    _, func = probe.fn(timeout=1, config={"PROBE_START": "slow:1500"})
+    response = probe.call(func, sleep_ms=300)
     expect.status(
         response, 200, req="FN-FDK-008",
         why="a slow start used up the fn's timeout (it counts from when the call has a container)",

@@ -23,9 +23,9 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from .. import errors
 from ..config import Settings
@@ -148,7 +148,8 @@ class Agent:
         if not victims:
             return False
         log.info("evicting %d container(s) for fn %s", len(victims), call.fn.id)
-        await asyncio.gather(*(self._destroy(v) for v in victims))
+        claimed = [v for v in victims if self._claim(v)]  # now, before any other call can
+        await asyncio.gather(*(self._finish(v) for v in claimed))
         self.events.evicted(len(victims))
         return True
 
@@ -157,7 +158,7 @@ class Agent:
         cancel_expiry(container)
         deadline = dt.datetime.now().astimezone() + dt.timedelta(seconds=call.fn.timeout)
         headers = [
-            *call.headers,
+            *(h for h in call.headers if h[0].lower() not in ("fn-call-id", "fn-deadline")),
             ("Fn-Call-Id", call.id),
             ("Fn-Deadline", deadline.isoformat(timespec="seconds")),
         ]
@@ -211,25 +212,27 @@ class Agent:
     async def _start(self, call: Call) -> Container:
         container_id = new_id()
         iofs = self._iofs_root() / container_id
-        iofs.mkdir(mode=0o777)
-        os.chmod(iofs, 0o777)
-        spec = ContainerSpec(
-            id=container_id,
-            image=call.fn.image,
-            env=call.env(self.driver.listener_dir(iofs)),
-            memory_mb=call.memory_mb,
-            iofs=iofs,
-        )
         try:
+            iofs.mkdir(mode=0o777)
+            os.chmod(iofs, 0o777)
+            spec = ContainerSpec(
+                id=container_id,
+                image=call.fn.image,
+                env=call.env(self.driver.listener_dir(iofs)),
+                memory_mb=call.memory_mb,
+                iofs=iofs,
+            )
             running = await self.driver.start(spec)
-        except DriverError as exc:
+        except BaseException as exc:  # whatever stopped the start, its memory comes back
             self.memory.release(call.memory_mb)
             shutil.rmtree(iofs, ignore_errors=True)
-            log.warning("cannot start a container for fn %s: %s", call.fn.id, exc)
-            if exc.missing_image:
+            if isinstance(exc, DriverError) and exc.missing_image:
                 raise errors.ImageNotFound(
                     f"Failed to pull image '{call.fn.image}': {exc}"
                 ) from None
+            if not isinstance(exc, Exception):
+                raise  # cancelled
+            log.warning("cannot start a container for fn %s: %s", call.fn.id, exc)
             raise errors.ContainerInitFailed() from None
         container = Container(
             id=container_id,
@@ -246,7 +249,7 @@ class Agent:
             iofs=str(iofs),
         )
         self._containers[container_id] = container
-        exited = asyncio.ensure_future(running.wait())
+        exited = container.exited = asyncio.ensure_future(running.wait())
         exited.add_done_callback(lambda _: self._exited(container))
         try:
             await self._ready(container, exited)
@@ -271,6 +274,9 @@ class Agent:
     def _idle(self, container: Container) -> None:
         if container.state is State.STOPPING:
             return
+        if container.exited is not None and container.exited.done():  # it died answering
+            self._stop_later(container)
+            return
         container.state = State.IDLE
         container.idle_since = time.monotonic()
         self.evictor.register(container)
@@ -286,23 +292,25 @@ class Agent:
     def _expire(self, container: Container) -> None:
         if container.state is State.IDLE:
             log.debug("container %s idle for %ss: stopping", container.id, container.idle_timeout)
-            self._background(self._destroy(container))
+            self._stop_later(container)
 
     def _exited(self, container: Container) -> None:
         """The container's process ended by itself (a crash while idle, or an exit)."""
         if container.state is State.IDLE:
-            self._background(self._destroy(container))
+            self._stop_later(container)
 
-    def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _stop_later(self, container: Container) -> None:
+        """Take the container out of service now; stop it in the background."""
+        if self._claim(container):
+            task = asyncio.ensure_future(self._finish(container))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _destroy(self, container: Container) -> None:
-        """Stop a container with everything it started; its memory is released once gone."""
+    def _claim(self, container: Container) -> bool:
+        """Out of service, at once (no other call can take it after this); False if it
+        already was."""
         if container.state is State.STOPPING:
-            await container.gone.wait()
-            return
+            return False
         container.state = State.STOPPING
         cancel_expiry(container)
         self.evictor.unregister(container)
@@ -311,8 +319,22 @@ class Agent:
             with contextlib.suppress(ValueError):
                 slot.idle.remove(container)
         container.client.close()
+        return True
+
+    async def _destroy(self, container: Container) -> None:
+        """Stop a container with everything it started; its memory is released once gone."""
+        if self._claim(container):
+            await self._finish(container)
+        else:
+            await container.gone.wait()
+
+    async def _finish(self, container: Container) -> None:
+        """Kill a claimed container and give back what it held."""
+        slot = self._slots.get(container.key)
         try:
             await container.running.kill()
+        except Exception:
+            log.exception("stopping container %s failed", container.id)
         finally:
             shutil.rmtree(container.iofs, ignore_errors=True)
             self._containers.pop(container.id, None)

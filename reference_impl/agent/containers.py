@@ -62,6 +62,8 @@ class Container:
     expiry: asyncio.TimerHandle | None = None
     released: bool = False
     gone: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Done when its process (or container) has exited.
+    exited: asyncio.Future[int] | None = None
 
 
 class SlotQueue:

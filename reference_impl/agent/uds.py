@@ -80,6 +80,10 @@ class SocketClient:
 
     async def post(self, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
         """Send one request and read its whole answer; ConnectionLost on any failure."""
+        if self._writer is not None and (
+            self._writer.is_closing() or (self._reader is not None and self._reader.at_eof())
+        ):
+            self.close()  # the function closed the kept-alive connection meanwhile
         if self._writer is None:
             try:
                 self._reader, self._writer = await asyncio.open_unix_connection(self.path)
@@ -88,7 +92,11 @@ class SocketClient:
         assert self._reader is not None
         head = [f"POST {target} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(body)}\r\n"]
         for name, value in headers:
-            if name.lower() not in HOP_BY_HOP and name.lower() not in ("host", "content-length"):
+            if name.lower() not in HOP_BY_HOP and name.lower() not in (
+                "host",
+                "content-length",
+                "expect",
+            ):
                 head.append(f"{name}: {value}\r\n")
         head.append("\r\n")
         parse = _Parse(self._header_limit, self._body_limit)

@@ -64,7 +64,7 @@ def _trigger_response(answer: Answer, call_id: str, method: str) -> Response:
                 code = int(value.strip())
             except ValueError:
                 continue
-            if 100 <= code <= 599:
+            if 200 <= code <= 599:
                 status = code
         elif low.startswith(HTTP_PREFIX) and len(low) > len(HTTP_PREFIX):
             renamed = name[len(HTTP_PREFIX) :]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ import anyio.to_thread
 from .base import CONTAINER_IOFS, ContainerSpec, DriverError
 
 LABEL = "fn-reference.node"
+log = logging.getLogger("reference_impl.agent")
+_WAITERS: list[anyio.CapacityLimiter] = []  # made in the event loop, on first use
 FN_USER = "1000:1000"
 ULIMITS = {"nofile": 350, "memlock": 64 * 1024, "sigpending": 5000, "msgqueue": 819200}
 
@@ -32,7 +36,10 @@ class DockerContainer:
 
     async def wait(self) -> int:
         try:
-            result = await anyio.to_thread.run_sync(self._wait_forever)
+            # A thread for the container's whole life: not from the shared pool of 40.
+            if not _WAITERS:
+                _WAITERS.append(anyio.CapacityLimiter(math.inf))
+            result = await anyio.to_thread.run_sync(self._wait_forever, limiter=_WAITERS[0])
         except Exception:
             return -1
         return int(result.get("StatusCode", -1))
@@ -41,9 +48,11 @@ class DockerContainer:
         while True:
             try:
                 return self._container.wait(timeout=3600)
-            except Exception:  # the SDK's transport errors (a removed container, a timeout)
+            except Exception as exc:  # the SDK's transport errors (a removed container, a timeout)
                 if self._killed:
                     return {"StatusCode": -1}
+                if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
+                    continue  # still running after an hour: wait on
                 raise
 
     async def kill(self) -> None:
@@ -54,8 +63,12 @@ class DockerContainer:
     def _remove(self) -> None:
         import docker.errors
 
-        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+        try:
             self._container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except Exception as exc:  # the engine is slow or gone: report it, do not fail the call
+            log.warning("cannot remove container %s: %s", self.id, exc)
 
 
 class DockerDriver:
