@@ -181,7 +181,8 @@ class Settings:
     )  # fmt: skip
     max_log_size: int = _setting(
         "FN_MAX_LOG_SIZE_BYTES", 1024 * 1024,
-        "output kept per container (its tail is logged when it fails to start)", _integer(),
+        "process driver: output kept per container, older output dropped (logged when it "
+        "fails to start)", _integer(),
     )  # fmt: skip
     pids_limit: int = _setting(
         "FN_CONTAINER_PIDS_LIMIT", 50, "docker driver: processes per container", _integer(1)

@@ -254,7 +254,7 @@ class Agent:
         try:
             await self._ready(container, exited)
         except BaseException:
-            self._log_output(container)
+            await self._log_output(container)
             await self._destroy(container)
             raise
         container.state = State.BUSY
@@ -352,10 +352,9 @@ class Agent:
         ):
             self._slots.pop(slot.key, None)
 
-    def _log_output(self, container: Container) -> None:
-        path = Path(container.iofs) / "output.log"
-        with contextlib.suppress(OSError):
-            data = path.read_bytes()[-self.settings.max_log_size :][-4000:]
+    async def _log_output(self, container: Container) -> None:
+        with contextlib.suppress(Exception):
+            data = (await container.running.output())[-4000:]
             if data:
                 log.warning(
                     "container %s of fn %s failed to start; its output ends with:\n%s",

@@ -250,3 +250,26 @@ def test_answers_the_fdk_cannot_give(
         assert (answer.status_code, answer.json()["message"][: len(message)]) == (status, message)
         assert answer.headers.get("Fn-Call-Id")
     assert _wait_gone(iofs) == []
+
+
+def test_process_output_is_kept_to_its_limit(iofs: Path) -> None:
+    """A function that writes without end costs at most FN_MAX_LOG_SIZE_BYTES of memory."""
+    import asyncio
+
+    from reference_impl.agent.drivers import ContainerSpec
+    from reference_impl.agent.drivers.process import ProcessDriver
+
+    chatty = "import sys\nfor _ in range(200): sys.stdout.write('x' * 9999 + '\\n')\nprint('END')"
+    driver = ProcessDriver({"chatty": (sys.executable, "-c", chatty)}, keep_output=1000)
+    spec = ContainerSpec("c1", "chatty", {}, 64, iofs)
+
+    async def run() -> bytes:
+        container = await driver.start(spec)
+        await container.wait()
+        await asyncio.sleep(0.1)  # the last chunk
+        out = await container.output()
+        await container.kill()
+        return out
+
+    out = asyncio.run(run())
+    assert len(out) == 1000 and out.endswith(b"END\n")

@@ -16,7 +16,7 @@ def open_driver(settings: Settings, label: str) -> Driver:
         )
     from .process import ProcessDriver
 
-    return ProcessDriver(settings.process_images)
+    return ProcessDriver(settings.process_images, keep_output=settings.max_log_size)
 
 
 __all__ = ["CONTAINER_IOFS", "ContainerSpec", "Driver", "DriverError", "Running", "open_driver"]

@@ -41,6 +41,9 @@ class Running(Protocol):
     async def kill(self) -> None:
         """Stop it with everything it started and free its resources; idempotent."""
 
+    async def output(self) -> bytes:
+        """The end of what it wrote (stdout and stderr), for the log when it fails."""
+
 
 class Driver(Protocol):
     name: str

@@ -55,6 +55,13 @@ class DockerContainer:
                     continue  # still running after an hour: wait on
                 raise
 
+    async def output(self) -> bytes:
+        try:
+            data = await anyio.to_thread.run_sync(lambda: self._container.logs(tail=100))
+        except Exception:
+            return b""
+        return bytes(data)
+
     async def kill(self) -> None:
         self._killed = True
         await anyio.to_thread.run_sync(self._remove)

@@ -44,10 +44,24 @@ def _limits(memory_bytes: int) -> None:  # pragma: no cover - runs in the child 
 
 
 class ProcessContainer:
-    def __init__(self, spec: ContainerSpec, proc: asyncio.subprocess.Process) -> None:
+    def __init__(self, spec: ContainerSpec, proc: asyncio.subprocess.Process, keep: int) -> None:
         self.id = spec.id
         self._proc = proc
         self.pid = proc.pid
+        self._tail = bytearray()
+        self._keep = keep
+        self._drain = asyncio.ensure_future(self._read_output())
+
+    async def _read_output(self) -> None:
+        """Keep the last ``keep`` bytes of what the function writes (it may write forever)."""
+        assert self._proc.stdout is not None
+        while chunk := await self._proc.stdout.read(65536):
+            self._tail += chunk
+            if len(self._tail) > self._keep:
+                del self._tail[: len(self._tail) - self._keep]
+
+    async def output(self) -> bytes:
+        return bytes(self._tail)
 
     async def wait(self) -> int:
         return await self._proc.wait()
@@ -65,8 +79,9 @@ class ProcessContainer:
 class ProcessDriver:
     name = "process"
 
-    def __init__(self, commands: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(self, commands: Mapping[str, tuple[str, ...]], *, keep_output: int) -> None:
         self._commands = dict(commands)
+        self._keep = max(keep_output, 1)
         self._running: dict[str, ProcessContainer] = {}
 
     def listener_dir(self, iofs: Path) -> str:
@@ -80,23 +95,20 @@ class ProcessDriver:
                 "(FN_PROCESS_IMAGES)",
                 missing_image=True,
             )
-        log = open(spec.iofs / "output.log", "wb")  # noqa: SIM115 - the child owns it
         try:
             proc = await asyncio.create_subprocess_exec(
                 *command,
                 cwd=spec.iofs,
                 env=dict(spec.env),
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
                 preexec_fn=lambda: _limits(spec.memory_mb * 1024 * 1024),
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise DriverError(f"cannot run {command[0]!r} for {spec.image!r}: {exc}") from None
-        finally:
-            log.close()
-        container = ProcessContainer(spec, proc)
+        container = ProcessContainer(spec, proc, self._keep)
         self._running[spec.id] = container
         proc_done = asyncio.ensure_future(proc.wait())
         proc_done.add_done_callback(lambda _: self._running.pop(spec.id, None))
