@@ -226,4 +226,15 @@ def test_the_readme_shows_command_lines() -> None:
 def test_every_readme_command_line_is_accepted(line: str) -> None:
     words = shlex.split(line.replace("$TOKEN", "t0ken"))
     args = parser().parse_args(words[1:])
-    assert args.command in ("run", "cleanup")
+    assert args.command in ("run", "cleanup", "build-probe")
+
+
+def test_build_probe_without_an_engine_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "build-probe"], env=env, cwd=ROOT,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 3 and len(lines) == 1, proc.stderr
+    assert "no Docker-compatible engine" in lines[0] and "podman-engine.sh up" in lines[0]
