@@ -217,12 +217,16 @@ server.bind(path)
 server.listen(1)
 while True:
     conn, _ = server.accept()
-    conn.recv(65536)
+    data = b""
+    while b"\r\n\r\n" not in data:  # the whole request (its body is empty), then the answer
+        data += conn.recv(65536)
     if mode == "huge":
         body = b"x" * 4096
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4096\r\n\r\n" + body)
     else:
         conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nno")
+    while conn.recv(65536):  # until the agent hangs up: no reset under its read
+        pass
     conn.close()
 """
 
