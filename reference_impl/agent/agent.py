@@ -109,6 +109,8 @@ class Agent:
         except errors.FnError as exc:  # every answer of a call names it
             exc.headers = {**exc.headers, **ids}
             raise
+        finally:
+            self._forget_empty(slot)  # a queue whose calls never got a container goes
 
     async def _wait_for_container(
         self, slot: SlotQueue, call: Call, disconnected: Disconnected
