@@ -18,6 +18,9 @@ from ..errors import ClientGone, RequestTooLarge
 from .http import context
 
 HTTP_PREFIX = "fn-http-h-"
+#: Describe this request's framing and address, not the call (upstream's HTTP server keeps
+#: them out of the header map too); the URL is in Fn-Http-Request-Url.
+NOT_FORWARDED = frozenset({"host", "content-length"})
 
 
 async def invoke_fn(request: Request) -> Response:
@@ -39,7 +42,7 @@ async def invoke_http_trigger(request: Request) -> Response:
     fn = await ctx.lookups.fn_by_id(trigger.fn_id)
     headers = []
     for name, value in request.headers.items():
-        if name in HOP_BY_HOP:
+        if name in HOP_BY_HOP or name in NOT_FORWARDED:
             continue
         headers.append((name if name == "content-type" else HTTP_PREFIX + name, value))
     headers += [
