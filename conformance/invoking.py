@@ -46,6 +46,19 @@ def instance(response: requests.Response, *, req: str) -> str:
     return value
 
 
+def expect_new_container(
+    response: requests.Response, before: str, title: str, *, after: str, req: str
+) -> None:
+    """``response`` came from another container than ``before`` (one that served earlier)."""
+    expect.true(
+        instance(response, req=req) != before,
+        title,
+        f"Received: container {before} again {after}\nExpected: a new container",
+        response=response,
+        req=req,
+    )
+
+
 def report(response: requests.Response, *, req: str) -> dict[str, Any]:
     """The probe's JSON report of itself and the request (asked for with ``report=1``)."""
     expect.status(response, 200, req=req)
@@ -128,4 +141,12 @@ class EvictorNodes:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-__all__ = ["INSTANCE", "EvictorNodes", "Probe", "asks", "instance", "report"]
+__all__ = [
+    "INSTANCE",
+    "EvictorNodes",
+    "Probe",
+    "asks",
+    "expect_new_container",
+    "instance",
+    "report",
+]

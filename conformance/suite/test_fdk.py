@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conformance import expect
-from conformance.invoking import Probe, instance, report
+from conformance.invoking import Probe, expect_new_container, instance, report
 
 CONTRACT = ("FN_APP_ID", "FN_FN_ID", "FN_MEMORY", "FN_TYPE", "FN_FORMAT", "FN_LISTENER")
 #: Variables an FDK or a language runtime may set for itself inside the container.
@@ -108,13 +108,10 @@ def test_crash_mid_call_answers_502_and_replaces_the_container(probe: Probe) -> 
     expect.status(crashed, 502, req="FN-FDK-005", why="a crash mid-call")
     after = probe.call(func, b"again")
     expect.status(after, 200, req="FN-FDK-005", why="the call after a crash")
-    expect.true(
-        instance(after, req="FN-FDK-005") != first,
-        "The call after a crash ran in the crashed container",
-        f"Received: instance {first} before and after the crash\nExpected: a new container",
-        response=after,
-        req="FN-FDK-005",
-    )
+    expect_new_container(
+        after, first, "The call after a crash ran in the crashed container",
+        after="after the crash", req="FN-FDK-005",
+    )  # fmt: skip
 
 
 @pytest.mark.requirement("FN-FDK-006")
@@ -136,13 +133,10 @@ def test_call_past_the_timeout_answers_504_and_replaces_the_container(probe: Pro
     expect.status(slow, 504, req="FN-FDK-007", why="a call running past the fn's timeout (1 s)")
     after = probe.call(func, b"again")
     expect.status(after, 200, req="FN-FDK-007", why="the call after a timeout")
-    expect.true(
-        instance(after, req="FN-FDK-007") != first,
-        "The call after a timeout ran in the container that timed out",
-        f"Received: instance {first} before and after\nExpected: a new container",
-        response=after,
-        req="FN-FDK-007",
-    )
+    expect_new_container(
+        after, first, "The call after a timeout ran in the container that timed out",
+        after="after the timeout", req="FN-FDK-007",
+    )  # fmt: skip
     expect.status(probe.call(func, fdk_status=504), 504, req="FN-FDK-007", why="an FDK 504")
 
 

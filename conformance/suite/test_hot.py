@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from conformance import expect
-from conformance.invoking import Probe, asks, instance
+from conformance.invoking import Probe, asks, expect_new_container, instance
 
 #: How long a lookup cache of the target may show an old fn (upstream caches for 5 s).
 CACHE_ALLOWANCE_S = 6.0
@@ -86,14 +86,10 @@ def test_a_changed_fn_gets_a_new_container(probe: Probe, change: dict[str, objec
         within=CACHE_ALLOWANCE_S,
     )
     expect.status(last, 200, req="FN-HOT-003")
-    expect.true(
-        instance(last, req="FN-HOT-003") != before,
-        "Calls of a changed fn still run in the container of the old fn",
-        f"Received: container {before} {CACHE_ALLOWANCE_S:g} s after the change {change}\n"
-        "Expected: a new container",
-        response=last,
-        req="FN-HOT-003",
-    )
+    expect_new_container(
+        last, before, "Calls of a changed fn still run in the container of the old fn",
+        after=f"{CACHE_ALLOWANCE_S:g} s after the change {change}", req="FN-HOT-003",
+    )  # fmt: skip
 
 
 @pytest.mark.requirement("FN-HOT-004")
@@ -103,11 +99,7 @@ def test_idle_container_is_gone_after_idle_timeout(probe: Probe) -> None:
     probe.wait(3.0)
     response = probe.call(func, b"two")
     expect.status(response, 200, req="FN-HOT-004")
-    expect.true(
-        instance(response, req="FN-HOT-004") != first,
-        "A container idle for longer than idle_timeout served the next call",
-        f"Received: container {first} again after 3 s idle (idle_timeout 1 s)\n"
-        "Expected: a new container",
-        response=response,
-        req="FN-HOT-004",
-    )
+    expect_new_container(
+        response, first, "A container idle for longer than idle_timeout served the next call",
+        after="after 3 s idle (idle_timeout 1 s)", req="FN-HOT-004",
+    )  # fmt: skip

@@ -288,7 +288,6 @@ class Agent:
         if slot is None:
             slot = self._slots[container.key] = SlotQueue(container.key)
         slot.idle.append(container)
-        slot.last_used = time.monotonic()
         slot.pulse.fire()
 
     def _expire(self, container: Container) -> None:
@@ -364,17 +363,6 @@ class Agent:
                 )  # fmt: skip
 
     # --- the node -----------------------------------------------------------------------
-
-    def snapshot(self) -> dict[str, int]:
-        states = [c.state for c in self._containers.values()]
-        return {
-            "containers": len(states),
-            "idle": states.count(State.IDLE),
-            "busy": states.count(State.BUSY),
-            "starting": states.count(State.STARTING),
-            "reserved_bytes": self.memory.reserved,
-            "total_bytes": self.memory.total,
-        }
 
     def _iofs_root(self) -> Path:
         if self._iofs is None:

@@ -75,7 +75,6 @@ class SlotQueue:
         self.starting = 0
         self.waiting = 0
         self.pulse = Pulse()
-        self.last_used = time.monotonic()
 
     def take(self) -> Container | None:
         while self.idle:

@@ -64,10 +64,11 @@ async def store(request: Request, method: Callable[..., T], *args: Any) -> T:
     return method(*args)
 
 
-async def read_json(request: Request) -> Any:
-    """The request body as JSON; every failure is a 4xx, never a 5xx."""
+async def read_body(request: Request) -> bytes:
+    """The request body, refused with 413 once it passes FN_MAX_REQUEST_SIZE (with or without
+    a Content-Length)."""
     limit = context(request).settings.max_request_size
-    body = b""
+    body = bytearray()
     try:
         async for chunk in request.stream():
             body += chunk
@@ -75,6 +76,12 @@ async def read_json(request: Request) -> Any:
                 raise RequestTooLarge(f"Content-Length too large for this server, > max {limit}")
     except ClientDisconnect:
         raise ClientGone() from None
+    return bytes(body)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON; every failure is a 4xx, never a 5xx."""
+    body = await read_body(request)
     if not body.strip():
         raise InvalidJSON("Invalid JSON: the request body is empty")
     try:

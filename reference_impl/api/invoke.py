@@ -9,13 +9,12 @@ Content-Type to ``Fn-Http-H-<name>`` and adds ``Fn-Http-Method``, ``Fn-Http-Requ
 
 from __future__ import annotations
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
 from ..agent import Call
 from ..agent.uds import HOP_BY_HOP, Answer
-from ..errors import ClientGone, RequestTooLarge
-from .http import context
+from .http import context, read_body
 
 HTTP_PREFIX = "fn-http-h-"
 #: Describe this request's framing and address, not the call (upstream's HTTP server keeps
@@ -28,7 +27,7 @@ async def invoke_fn(request: Request) -> Response:
     fn = await ctx.lookups.fn_by_id(request.path_params["fn_id"])
     app = await ctx.lookups.app_by_id(fn.app_id)
     headers = [(k, v) for k, v in request.headers.items() if k not in HOP_BY_HOP]
-    call = Call(app, fn, request.method, headers, await _body(request))
+    call = Call(app, fn, request.method, headers, await read_body(request))
     answer = await ctx.agent.submit(call, request.is_disconnected)
     out = [(k, v) for k, v in answer.headers if k.lower() not in HOP_BY_HOP | {"content-length"}]
     return _response(200, out, bytes(answer.body), call.id)
@@ -50,7 +49,7 @@ async def invoke_http_trigger(request: Request) -> Response:
         ("Fn-Http-Request-Url", _request_url(request)),
         ("Fn-Intent", "httprequest"),
     ]
-    call = Call(app, fn, request.method, headers, await _body(request))
+    call = Call(app, fn, request.method, headers, await read_body(request))
     answer = await ctx.agent.submit(call, request.is_disconnected)
     return _trigger_response(answer, call.id, request.method)
 
@@ -85,19 +84,6 @@ def _response(status: int, headers: list[tuple[str, str]], body: bytes, call_id:
     raw.append((b"content-length", str(len(body)).encode()))
     response.raw_headers = raw
     return response
-
-
-async def _body(request: Request) -> bytes:
-    limit = context(request).settings.max_request_size
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if limit and len(body) > limit:
-                raise RequestTooLarge(f"Content-Length too large for this server, > max {limit}")
-    except ClientDisconnect:
-        raise ClientGone() from None
-    return bytes(body)
 
 
 def _request_url(request: Request) -> str:

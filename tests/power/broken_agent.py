@@ -65,7 +65,7 @@ def invoke_truncates_bodies() -> None:
 
         return body
 
-    wrap(invoke, "_body", make)
+    wrap(invoke, "read_body", make)
 
 
 def drop_call_id(scope: Scope, message: dict[str, Any]) -> None:
@@ -161,7 +161,7 @@ def invoke_no_size_limit() -> None:
     async def unlimited_body(request: Any) -> bytes:
         return bytes(await request.body())
 
-    replace(invoke, "_body", unlimited_body)
+    replace(invoke, "read_body", unlimited_body)
 
 
 # -- HTTP triggers ------------------------------------------------------------------------
