@@ -80,6 +80,10 @@ def start(state: RunState) -> None:
     probe = preflight(cfg.api_url, headers=cfg.all_headers, budget_s=5.0 * cfg.timeout_multiplier)
     if not probe.ok:
         pytest.exit(f"fn-conformance: {probe.problem}", 3)
+    for mode, url in cfg.evictor_nodes.items():  # a node the user named, checked the same way
+        node = preflight(url, headers=cfg.all_headers, budget_s=5.0 * cfg.timeout_multiplier)
+        if not node.ok:
+            pytest.exit(f"fn-conformance: evictor node {mode}={url}: {node.problem}", 3)
     state.target = TargetInfo(
         cfg.api_url,
         cfg.invoke_url or cfg.api_url,

@@ -238,3 +238,19 @@ def test_build_probe_without_an_engine_is_one_line_and_exit_3(tmp_path: Path) ->
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 3 and len(lines) == 1, proc.stderr
     assert "no Docker-compatible engine" in lines[0] and "podman-engine.sh up" in lines[0]
+
+
+def test_an_unreachable_evictor_node_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    """A node the user named that does not answer is their setup, not the target's failure."""
+    from conformance._server import LocalServer, free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    with LocalServer() as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--target", server.url,
+             "--evictor-node", f"blocking={dead}", "--report-dir", str(tmp_path),
+             "--requirement", "FN-EVI-*"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert f"evictor node blocking={dead}" in proc.stdout + proc.stderr
