@@ -22,7 +22,7 @@ from .errors import ConformanceError, InvalidConfig
 from .ledger import Entry, clean_up, read_run
 from .plugin.options import DISRUPTIVE_HELP, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
 from .preflight import preflight
-from .probe import PROBE_IMAGE
+from .probe import PROBE_IMAGE, STATUS_IMAGE
 from .resources import run_prefix
 
 EXIT_USAGE, EXIT_TARGET, EXIT_INTERRUPTED = 2, 3, 130
@@ -174,20 +174,30 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--tag", default=PROBE_IMAGE, help=f"image name (default: {PROBE_IMAGE})")
     build.add_argument("--save", type=Path, help="also write the image as a `docker save` tarball")
+    build.add_argument(
+        "--status-tag", default=STATUS_IMAGE,
+        help=f"the status function's image, built FROM the probe (default: {STATUS_IMAGE})",
+    )  # fmt: skip
+    build.add_argument("--save-status", type=Path, help="also save the status image")
     build.set_defaults(func=_build_probe)
     return top
 
 
 def _build_probe(args: argparse.Namespace) -> int:
-    from .probe.build import BuildError, build_probe
+    from .probe.build import BuildError, build_probe, build_status
 
     try:
         image_id = build_probe(args.tag, save=args.save)
+        status_id = build_status(args.status_tag, probe=args.tag, save=args.save_status)
     except BuildError as exc:
         print(f"fn-conformance: {exc}", file=sys.stderr)
         return EXIT_TARGET
-    saved = f", saved to {args.save}" if args.save else ""
-    print(f"fn-conformance: built {args.tag} ({image_id[:19]}){saved}")
+    for tag, built, saved in (
+        (args.tag, image_id, args.save),
+        (args.status_tag, status_id, args.save_status),
+    ):
+        where = f", saved to {saved}" if saved else ""
+        print(f"fn-conformance: built {tag} ({built[:19]}){where}")
     return 0
 
 

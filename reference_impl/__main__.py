@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from urllib.parse import urlsplit
+
+# Function processes are forked while gRPC (lb, pure-runner) runs: its fork handlers are not
+# needed (the child execs at once) and would log a line per container.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 import uvicorn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,15 +12,18 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
-from .agent import Agent, DatastoreLookups
+from .agent import Agent, DatastoreLookups, Invoker, Lookups
 from .agent.drivers import DriverError, open_driver
-from .api import INVOKE, routes_for
+from .agent.hybrid import HybridLookups
+from .agent.lb import LBAgent
+from .api import routes_for
 from .api.http import Context, ServerErrors, error_response, handle_fn_error, handle_http_exception
 from .config import Settings
 from .datastore import Datastore, open_datastore
 from .errors import ConfigError, FnError, HeadersTooLarge, RequestTooLarge
 from .ids import new_id
-from .metrics import AgentMetrics, Metrics, MetricsMiddleware
+from .metrics import AgentMetrics, Metrics, MetricsMiddleware, PlacerMetrics
+from .runner.server import RunnerServer, RunnerService
 
 log = logging.getLogger("reference_impl")
 
@@ -60,28 +64,24 @@ class RequestSizeLimit:
 def create_app(
     settings: Settings | None = None, *, datastore: Datastore | None = None
 ) -> Starlette:
-    """Build the server. The datastore is opened here unless one is given, and closed at exit."""
+    """Build the server for its node type. What it opens here (datastore, agent, the
+    runner's gRPC server) is closed when the server stops."""
     settings = settings or Settings.from_env()
-    store = datastore or open_datastore(
-        settings.db_url, extra_annotations=settings.datastore_annotations
-    )
     metrics = Metrics()
+    node = _Node(settings, metrics)
     try:
-        agent = _agent(settings, metrics) if settings.node_type in INVOKE else None
-    except ConfigError:
-        store.close()
+        node.open(datastore)
+    except BaseException:
+        node.close_now()
         raise
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await node.start()
         try:
             yield
         finally:
-            try:
-                if agent is not None:
-                    await agent.close()
-            finally:
-                store.close()
+            await node.stop()
 
     app = Starlette(
         routes=routes_for(settings),
@@ -97,13 +97,79 @@ def create_app(
         exception_handlers={FnError: handle_fn_error, HTTPException: handle_http_exception},
         lifespan=lifespan,
     )
-    lookups = DatastoreLookups(store, cache_seconds=settings.lookup_cache_ms / 1000)
     app.fn_context = Context(  # type: ignore[attr-defined]
-        settings=settings, datastore=store, lookups=lookups, agent_or_none=agent
+        settings=settings,
+        datastore_or_none=node.store,
+        lookups_or_none=node.lookups,
+        agent_or_none=node.invoker,
     )
-    app.state.agent = agent
+    app.state.agent = node.agent
     app.state.metrics = metrics
+    app.state.node = node
     return app
+
+
+class _Node:
+    """What one node type opens: full = datastore + agent, api = datastore, lb = lookups
+    over HTTP + the placer, pure-runner = agent + the runner protocol's gRPC server."""
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.store: Datastore | None = None
+        self.lookups: Lookups | None = None
+        self.agent: Agent | None = None
+        self.invoker: Invoker | None = None
+        self.hybrid: HybridLookups | None = None
+        self.runner: RunnerServer | None = None
+
+    def open(self, datastore: Datastore | None) -> None:
+        settings = self.settings
+        cache = settings.lookup_cache_ms / 1000
+        if settings.node_type in ("full", "api"):
+            self.store = datastore or open_datastore(
+                settings.db_url, extra_annotations=settings.datastore_annotations
+            )
+            self.lookups = DatastoreLookups(self.store, cache_seconds=cache)
+        if settings.node_type == "full":
+            self.agent = self.invoker = _agent(settings, self.metrics)
+        elif settings.node_type == "lb":
+            self.lookups = self.hybrid = HybridLookups(settings.runner_api_url, cache_seconds=cache)
+            self.invoker = LBAgent(
+                settings.runner_addresses,
+                placer_timeout=settings.placer_timeout_ms / 1000,
+                events=PlacerMetrics(self.metrics),
+            )
+        elif settings.node_type == "pure-runner":
+            # A pure runner never queues a call it has no room for: the LB places it elsewhere.
+            self.agent = _agent(dataclasses.replace(settings, non_blocking=True), self.metrics)
+            service = RunnerService(self.agent, settings.status_image, AgentMetrics(self.metrics))
+            address = f"{_grpc_host(settings.bind_address)}:{settings.grpc_port}"
+            self.runner = RunnerServer(service, address)
+
+    async def start(self) -> None:
+        if self.runner is not None:
+            await self.runner.start()
+
+    async def stop(self) -> None:
+        try:
+            if self.runner is not None:
+                await self.runner.stop()
+            if self.invoker is not None:
+                await self.invoker.close()
+            if self.hybrid is not None:
+                await self.hybrid.close()
+        finally:
+            if self.store is not None:
+                self.store.close()
+
+    def close_now(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def _grpc_host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
 
 
 def _agent(settings: Settings, metrics: Metrics) -> Agent:

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import ConfigError
 
 #: What each FN_NODE_TYPE serves (the route table names these roles per operation).
-NODE_TYPES = ("full", "api")
+NODE_TYPES = ("full", "api", "lb", "pure-runner")
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal", "panic")
 DRIVERS = ("process", "docker")
 
@@ -82,6 +82,15 @@ def _image_commands(name: str, text: str) -> dict[str, tuple[str, ...]]:
     return commands
 
 
+def _addresses(name: str, text: str) -> tuple[str, ...]:
+    addresses = tuple(a.strip() for a in text.split(",") if a.strip())
+    for address in addresses:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"{name}: not a host:port address: {address!r}")
+    return addresses
+
+
 def _setting(env: str, default: Any, meaning: str, parse: Parser = _text, **kw: Any) -> Any:
     factory = kw.pop("default_factory", None)
     meta = {"env": env, "parse": parse, "meaning": meaning}
@@ -124,14 +133,40 @@ class Settings:
     )
     node_type: str = _setting(
         "FN_NODE_TYPE", "full",
-        "`full` (management, hybrid read API and invoke) or `api` (no invoke)",
+        "`full` (management, hybrid read API and invoke), `api` (no invoke), `lb` (invoke, "
+        "placed on pure runners; no datastore) or `pure-runner` (runs calls placed over gRPC)",
         _choice(*NODE_TYPES),
     )  # fmt: skip
     datastore_annotations: Mapping[str, object] = _setting(
         "FN_DS_EXTRA_ANNOTATIONS", None, "JSON object the datastore adds to every entity it reads",
         _json_object, default_factory=dict,
     )  # fmt: skip
-    # --- the agent (full nodes) -------------------------------------------------------------
+    # --- the distributed roles (lb, pure-runner) ------------------------------------------
+    runner_api_url: str = _setting(
+        "FN_RUNNER_API_URL", "", "lb: base URL of the API node it reads apps, fns and triggers from"
+    )
+    runner_addresses: tuple[str, ...] = _setting(
+        "FN_RUNNER_ADDRESSES", (), "lb: comma-separated `host:port` gRPC addresses of pure runners",
+        _addresses,
+    )  # fmt: skip
+    grpc_port: int = _setting(
+        "FN_GRPC_PORT", 9190, "pure-runner: port of the runner protocol (gRPC)", _integer(0, 65535)
+    )
+    placer_timeout_ms: int = _setting(
+        "FN_PLACER_TIMEOUT_MSECS", 360000,
+        "lb: how long a call may wait for a runner with room before 503 + Retry-After",
+        _integer(1),
+    )  # fmt: skip
+    status_image: str = _setting(
+        "FN_STATUS_IMAGE", "",
+        "pure-runner: image Status runs as a call (memory 0, own 60 s timeout, cached 1.5 s)",
+    )  # fmt: skip
+    docker_load_file: str = _setting(
+        "FN_DOCKER_LOAD_FILE", "",
+        "docker driver: a `docker save` tarball loaded at start (a missing or bad file stops "
+        "the node)",
+    )  # fmt: skip
+    # --- the agent (full nodes and pure runners) ---------------------------------------
     driver: str = _setting(
         "FN_AGENT_DRIVER", "process", "`process` (no engine needed) or `docker` (DOCKER_HOST)",
         _choice(*DRIVERS),
@@ -206,7 +241,17 @@ class Settings:
                 values[f.name] = f.metadata["parse"](f.metadata["env"], text)
         if isinstance(values.get("public_lb_url"), str):
             values["public_lb_url"] = str(values["public_lb_url"]).rstrip("/")
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check_role()
+        return settings
+
+    def check_role(self) -> None:
+        """What the node type needs is there (one line at start otherwise)."""
+        if self.node_type == "lb":
+            if not self.runner_api_url:
+                raise ConfigError("FN_NODE_TYPE=lb needs FN_RUNNER_API_URL (the API node)")
+            if not self.runner_addresses:
+                raise ConfigError("FN_NODE_TYPE=lb needs FN_RUNNER_ADDRESSES (pure runners)")
 
 
 @dataclass(frozen=True)
@@ -235,7 +280,7 @@ def markdown_table() -> str:
 
 
 def _shown(value: Any) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == ():
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"

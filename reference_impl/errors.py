@@ -169,6 +169,35 @@ class ContainerInitTimeout(TimedOut):
     )
 
 
+class InvalidImage(BadRequest):
+    """A call that names the pure runner's status image (reserved for Status)."""
+
+    message = "Invalid Fn image"
+
+
+class RemoteError(FnError):
+    """An error another node answered (a pure runner's, through the LB), status kept."""
+
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None):
+        self.status = status if 400 <= status <= 599 else 502
+        super().__init__(message or "error from the runner", headers=headers)
+
+
+class RunnerLost(FnError):
+    """The runner that had the call stopped answering (the call may or may not have run)."""
+
+    status = 502
+    message = "the runner running the call went away"
+
+
+class LookupFailed(FnError):
+    """The API node a runner-side node reads from cannot be reached (after retries)."""
+
+    status = 503
+    message = "the API node cannot be reached"
+    headers = {"Retry-After": "1"}
+
+
 class ConfigError(ReferenceImplError):
     """The server's own configuration is invalid (raised at start, never sent to a client)."""
 
@@ -200,12 +229,16 @@ __all__ = [
     "ImageNotFound",
     "InvalidCursor",
     "InvalidFunctionResponse",
+    "InvalidImage",
     "InvalidJSON",
+    "LookupFailed",
     "MethodNotAllowed",
     "NotFound",
     "PathNotFound",
     "ReferenceImplError",
+    "RemoteError",
     "RequestTooLarge",
+    "RunnerLost",
     "TimedOut",
     "TooBusy",
     "TriggerAlreadyExists",

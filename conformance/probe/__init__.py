@@ -9,8 +9,11 @@ from .. import __version__
 
 #: The probe image's default name, as fn-conformance build-probe tags it.
 PROBE_IMAGE = f"localhost/fn-probe:{__version__}"
+#: The status function's image (a pure runner's FN_STATUS_IMAGE), built FROM the probe image.
+STATUS_IMAGE = f"localhost/fn-status:{__version__}"
 HERE = Path(__file__).resolve().parent
 FUNC = HERE / "func.py"
+STATUS_FUNC = HERE / "status.py"
 CONTAINERFILE = HERE / "Containerfile"
 
 
@@ -19,4 +22,18 @@ def process_command(python: str | None = None) -> list[str]:
     return [python or sys.executable, str(FUNC)]
 
 
-__all__ = ["CONTAINERFILE", "FUNC", "HERE", "PROBE_IMAGE", "process_command"]
+def status_command(python: str | None = None) -> list[str]:
+    """How a process driver runs the status function."""
+    return [python or sys.executable, str(STATUS_FUNC)]
+
+
+__all__ = [
+    "CONTAINERFILE",
+    "FUNC",
+    "HERE",
+    "PROBE_IMAGE",
+    "STATUS_FUNC",
+    "STATUS_IMAGE",
+    "process_command",
+    "status_command",
+]

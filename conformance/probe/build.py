@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ConformanceException
-from . import CONTAINERFILE, FUNC
+from . import CONTAINERFILE, FUNC, STATUS_FUNC, STATUS_IMAGE
 
 DEFAULT_TAG = f"localhost/fn-probe:{__version__}"
 BASE_IMAGE = "localhost/fn-base:bookworm"
@@ -72,6 +72,7 @@ def build_probe(tag: str = DEFAULT_TAG, *, save: Path | None = None, client: Any
     with tempfile.TemporaryDirectory(prefix="fn-probe-build-") as tmp:
         context = Path(tmp)
         shutil.copy(FUNC, context / "func.py")
+        shutil.copy(STATUS_FUNC, context / "status.py")
         shutil.copy(CONTAINERFILE, context / "Containerfile")
         download_wheels(context / "wheels")
         try:
@@ -84,10 +85,54 @@ def build_probe(tag: str = DEFAULT_TAG, *, save: Path | None = None, client: Any
         except docker.errors.APIError as exc:
             raise BuildError(f"the engine refused the build: {exc}") from None
     if save is not None:
-        with open(save, "wb") as out:
-            for chunk in client.images.get(tag).save(named=True):
-                out.write(chunk)
+        save_image(client, tag, save)
     return str(image.id)
 
 
-__all__ = ["BASE_IMAGE", "DEFAULT_TAG", "BuildError", "build_probe", "engine"]
+def build_status(
+    tag: str = STATUS_IMAGE,
+    *,
+    probe: str = DEFAULT_TAG,
+    save: Path | None = None,
+    client: Any = None,
+) -> str:
+    """Build the status function's image FROM the probe image (built first if missing)."""
+    import docker
+
+    client = client or engine()
+    try:
+        client.images.get(probe)
+    except docker.errors.ImageNotFound:
+        build_probe(probe, client=client)
+    with tempfile.TemporaryDirectory(prefix="fn-status-build-") as tmp:
+        context = Path(tmp)
+        (context / "Containerfile").write_text(
+            f'FROM {probe}\nENTRYPOINT ["python3", "/function/status.py"]\n'
+        )
+        try:
+            image, _ = client.images.build(
+                path=str(context), dockerfile="Containerfile", tag=tag, rm=True, pull=False
+            )
+        except (docker.errors.BuildError, docker.errors.APIError) as exc:
+            raise BuildError(f"the status image did not build: {exc}") from None
+    if save is not None:
+        save_image(client, tag, save)
+    return str(image.id)
+
+
+def save_image(client: Any, tag: str, path: Path) -> None:
+    """``docker save`` of one image into ``path`` (what FN_DOCKER_LOAD_FILE loads)."""
+    with open(path, "wb") as out:
+        for chunk in client.images.get(tag).save(named=True):
+            out.write(chunk)
+
+
+__all__ = [
+    "BASE_IMAGE",
+    "DEFAULT_TAG",
+    "BuildError",
+    "build_probe",
+    "build_status",
+    "engine",
+    "save_image",
+]

@@ -49,9 +49,13 @@ Disconnected = Callable[[], Awaitable[bool]]
 
 
 class AgentEvents(Protocol):
-    """What the agent tells the outside (metrics)."""
+    """What the agent tells the outside (metrics). ``call_done`` outcomes: completed,
+    timeout, error, server_busy, canceled."""
 
     def evicted(self, count: int) -> None: ...
+    def call_received(self) -> None: ...
+    def queued(self, delta: int) -> None: ...
+    def running(self, delta: int) -> None: ...
     def call_done(self, outcome: str) -> None: ...
 
 
@@ -59,8 +63,27 @@ class NoEvents:
     def evicted(self, count: int) -> None:
         pass
 
+    def call_received(self) -> None:
+        pass
+
+    def queued(self, delta: int) -> None:
+        pass
+
+    def running(self, delta: int) -> None:
+        pass
+
     def call_done(self, outcome: str) -> None:
         pass
+
+
+def _outcome(exc: errors.FnError) -> str:
+    if isinstance(exc, errors.TooBusy):
+        return "server_busy"
+    if isinstance(exc, errors.ClientGone):
+        return "canceled"
+    if isinstance(exc, errors.TimedOut):
+        return "timeout"
+    return "error"
 
 
 class Agent:
@@ -94,23 +117,36 @@ class Agent:
     async def submit(self, call: Call, disconnected: Disconnected) -> Answer:
         """Run ``call``; the function's answer (status 200), or an FnError."""
         ids = {"Fn-Call-Id": call.id}
-        if self._closing:
-            raise errors.TooBusy(headers=ids)
-        if not self.memory.fits_ever(call.memory_mb):
-            raise errors.CannotFit(headers=ids)
-        slot = self._slots.get(call.slot_key)
-        if slot is None:
-            slot = self._slots[call.slot_key] = SlotQueue(call.slot_key)
+        self.events.call_received()
+        slot: SlotQueue | None = None
         try:
+            if self._closing:
+                raise errors.TooBusy()
+            if not self.memory.fits_ever(call.memory_mb):
+                raise errors.CannotFit()
+            slot = self._slots.get(call.slot_key)
+            if slot is None:
+                slot = self._slots[call.slot_key] = SlotQueue(call.slot_key)
             container = slot.take()
             if container is None:
-                container = await self._wait_for_container(slot, call, disconnected)
-            return await self._run(container, call)
+                self.events.queued(1)
+                try:
+                    container = await self._wait_for_container(slot, call, disconnected)
+                finally:
+                    self.events.queued(-1)
+            self.events.running(1)
+            try:
+                answer = await self._run(container, call)
+            finally:
+                self.events.running(-1)
         except errors.FnError as exc:  # every answer of a call names it
             exc.headers = {**exc.headers, **ids}
+            self.events.call_done(_outcome(exc))
             raise
         finally:
             self._forget_empty(slot)  # a queue whose calls never got a container goes
+        self.events.call_done("completed")
+        return answer
 
     async def _wait_for_container(
         self, slot: SlotQueue, call: Call, disconnected: Disconnected
@@ -149,7 +185,7 @@ class Agent:
         )
         if not victims:
             return False
-        log.info("evicting %d container(s) for fn %s", len(victims), call.fn.id)
+        log.info("evicting %d container(s) for fn %s", len(victims), call.fn_id)
         claimed = [v for v in victims if self._claim(v)]  # now, before any other call can
         await asyncio.gather(*(self._finish(v) for v in claimed))
         self.events.evicted(len(victims))
@@ -158,18 +194,18 @@ class Agent:
     async def _run(self, container: Container, call: Call) -> Answer:
         container.state = State.BUSY
         cancel_expiry(container)
-        deadline = dt.datetime.now().astimezone() + dt.timedelta(seconds=call.fn.timeout)
+        call.timing.start()
+        deadline = dt.datetime.now().astimezone() + dt.timedelta(seconds=call.timeout)
         headers = [
             *(h for h in call.headers if h[0].lower() not in ("fn-call-id", "fn-deadline")),
             ("Fn-Call-Id", call.id),
             ("Fn-Deadline", deadline.isoformat(timespec="seconds")),
         ]
         try:
-            async with asyncio.timeout(call.fn.timeout):
+            async with asyncio.timeout(call.timeout):
                 answer = await container.client.post("/call", headers, call.body)
         except TimeoutError:
             await self._destroy(container)
-            self.events.call_done("timeout")
             raise errors.TimedOut() from None
         except HeadersTooLarge:
             await self._destroy(container)
@@ -178,22 +214,21 @@ class Agent:
             await self._destroy(container)
             raise errors.FunctionResponseTooLarge() from None
         except ConnectionLost as exc:
-            log.info("container %s of fn %s lost its call: %s", container.id, call.fn.id, exc)
+            log.info("container %s of fn %s lost its call: %s", container.id, call.fn_id, exc)
             await self._destroy(container)
-            self.events.call_done("error")
             raise errors.FunctionResponseLost() from None
         except BaseException:
             await self._destroy(container)
             raise
+        finally:
+            call.timing.complete()
         container.calls += 1
         if answer.status in (200, 502, 504):
             self._idle(container)
         else:
             await self._destroy(container)
         if answer.status == 200:
-            self.events.call_done("completed")
             return answer
-        self.events.call_done("timeout" if answer.status == 504 else "error")
         if answer.status == 502:
             raise errors.FunctionFailed()
         if answer.status == 504:
@@ -219,7 +254,7 @@ class Agent:
             os.chmod(iofs, 0o777)
             spec = ContainerSpec(
                 id=container_id,
-                image=call.fn.image,
+                image=call.image,
                 env=call.env(self.driver.listener_dir(iofs)),
                 memory_mb=call.memory_mb,
                 iofs=iofs,
@@ -229,19 +264,17 @@ class Agent:
             self.memory.release(call.memory_mb)
             shutil.rmtree(iofs, ignore_errors=True)
             if isinstance(exc, DriverError) and exc.missing_image:
-                raise errors.ImageNotFound(
-                    f"Failed to pull image '{call.fn.image}': {exc}"
-                ) from None
+                raise errors.ImageNotFound(f"Failed to pull image '{call.image}': {exc}") from None
             if not isinstance(exc, Exception):
                 raise  # cancelled
-            log.warning("cannot start a container for fn %s: %s", call.fn.id, exc)
+            log.warning("cannot start a container for fn %s: %s", call.fn_id, exc)
             raise errors.ContainerInitFailed() from None
         container = Container(
             id=container_id,
             key=call.slot_key,
-            fn_id=call.fn.id,
+            fn_id=call.fn_id,
             memory_mb=call.memory_mb,
-            idle_timeout=call.fn.idle_timeout,
+            idle_timeout=call.idle_timeout,
             running=running,
             client=SocketClient(
                 str(iofs / "lsnr.sock"),

@@ -117,7 +117,8 @@ class Evictor:
         self._tokens: dict[str, Container] = {}
 
     def register(self, container: Container) -> None:
-        self._tokens.setdefault(container.id, container)
+        if container.memory_mb:  # a container that holds no memory frees none: never evicted
+            self._tokens.setdefault(container.id, container)
 
     def unregister(self, container: Container) -> None:
         self._tokens.pop(container.id, None)

@@ -8,7 +8,7 @@ node over HTTP. Each method raises the catalogue's NotFound error for an unknown
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
@@ -26,29 +26,41 @@ class Lookups(Protocol):
     async def trigger_by_source(self, app_id: str, type_: str, source: str) -> Trigger: ...
 
 
+class ReadCache:
+    """Successful reads kept for ``ttl`` seconds (0: none); failures are never kept."""
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+    async def read(self, key: tuple[Any, ...], read: Callable[[], Awaitable[T]]) -> T:
+        if self._ttl:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > time.monotonic():
+                value: T = hit[1]
+                return value
+        found = await read()
+        if self._ttl:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self._ttl, found)
+        return found
+
+
 class DatastoreLookups:
     """Lookups from this node's datastore; successful reads cached for ``cache_seconds``."""
 
     def __init__(self, store: Datastore, *, cache_seconds: float = 0.0) -> None:
         self._store = store
-        self._ttl = cache_seconds
-        self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._cache = ReadCache(cache_seconds)
 
     async def _read(self, key: tuple[Any, ...], method: Callable[..., T], *args: Any) -> T:
-        if self._ttl:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] > time.monotonic():
-                value: T = hit[1]
-                return value
-        if self._store.blocking:
-            found = await anyio.to_thread.run_sync(method, *args)
-        else:
-            found = method(*args)
-        if self._ttl:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (time.monotonic() + self._ttl, found)
-        return found
+        async def read() -> T:
+            if self._store.blocking:
+                return await anyio.to_thread.run_sync(method, *args)
+            return method(*args)
+
+        return await self._cache.read(key, read)
 
     async def app_by_name(self, name: str) -> App:
         return await self._read(("app-name", name), self._store.get_app_by_name, name)
@@ -64,4 +76,4 @@ class DatastoreLookups:
         return await self._read(key, self._store.get_trigger_by_source, app_id, type_, source)
 
 
-__all__ = ["DatastoreLookups", "Lookups"]
+__all__ = ["DatastoreLookups", "Lookups", "ReadCache"]

@@ -20,12 +20,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 TRIGGER_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 
 
-#: The node types (FN_NODE_TYPE) that serve each kind of operation. The next roles (lb,
-#: pure-runner) join these sets; nothing else in the table changes.
-EVERY_NODE = frozenset({"api", "full"})
+#: The node types (FN_NODE_TYPE) that serve each kind of operation: management and the
+#: hybrid read API where the datastore is, invoke where calls are run or placed; a pure
+#: runner serves only /, /version and /metrics over HTTP (calls come over gRPC).
+EVERY_NODE = frozenset({"api", "full", "lb", "pure-runner"})
 MANAGEMENT = frozenset({"api", "full"})
 HYBRID_READ = frozenset({"api", "full"})
-INVOKE = frozenset({"full"})
+INVOKE = frozenset({"full", "lb"})
 
 
 @dataclass(frozen=True)

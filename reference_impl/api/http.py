@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from ..agent import Agent, Lookups
+from ..agent import Invoker, Lookups
 from ..config import Settings
 from ..datastore import Datastore
 from ..errors import (
@@ -37,16 +37,28 @@ E = TypeVar("E", App, Fn, Trigger)
 
 @dataclass(frozen=True)
 class Context:
-    """What every handler needs: the settings, the datastore, and (on nodes that invoke)
-    the lookups and the agent."""
+    """What every handler needs: the settings, and what this node type has — a datastore
+    (full and api nodes), the lookups and an invoker (full: the agent; lb: the placer)."""
 
     settings: Settings
-    datastore: Datastore
-    lookups: Lookups
-    agent_or_none: Agent | None = None
+    datastore_or_none: Datastore | None = None
+    lookups_or_none: Lookups | None = None
+    agent_or_none: Invoker | None = None
 
     @property
-    def agent(self) -> Agent:
+    def datastore(self) -> Datastore:
+        if self.datastore_or_none is None:  # the route table serves these only where one is
+            raise RuntimeError("this node has no datastore")
+        return self.datastore_or_none
+
+    @property
+    def lookups(self) -> Lookups:
+        if self.lookups_or_none is None:
+            raise RuntimeError("this node resolves no invocations")
+        return self.lookups_or_none
+
+    @property
+    def agent(self) -> Invoker:
         if self.agent_or_none is None:  # the route table serves invoke only where one runs
             raise RuntimeError("this node runs no agent")
         return self.agent_or_none

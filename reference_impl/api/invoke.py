@@ -27,7 +27,9 @@ async def invoke_fn(request: Request) -> Response:
     fn = await ctx.lookups.fn_by_id(request.path_params["fn_id"])
     app = await ctx.lookups.app_by_id(fn.app_id)
     headers = [(k, v) for k, v in request.headers.items() if k not in HOP_BY_HOP]
-    call = Call(app, fn, request.method, headers, await read_body(request))
+    call = Call.of(
+        app, fn, request.method, _request_url(request), headers, await read_body(request)
+    )
     answer = await ctx.agent.submit(call, request.is_disconnected)
     out = [(k, v) for k, v in answer.headers if k.lower() not in HOP_BY_HOP | {"content-length"}]
     return _response(200, out, bytes(answer.body), call.id)
@@ -44,12 +46,13 @@ async def invoke_http_trigger(request: Request) -> Response:
         if name in HOP_BY_HOP or name in NOT_FORWARDED:
             continue
         headers.append((name if name == "content-type" else HTTP_PREFIX + name, value))
+    url = _request_url(request)
     headers += [
         ("Fn-Http-Method", request.method),
-        ("Fn-Http-Request-Url", _request_url(request)),
+        ("Fn-Http-Request-Url", url),
         ("Fn-Intent", "httprequest"),
     ]
-    call = Call(app, fn, request.method, headers, await read_body(request))
+    call = Call.of(app, fn, request.method, url, headers, await read_body(request))
     answer = await ctx.agent.submit(call, request.is_disconnected)
     return _trigger_response(answer, call.id, request.method)
 

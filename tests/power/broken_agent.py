@@ -369,7 +369,7 @@ def shares_busy_containers() -> None:
 
 def ignores_fn_changes() -> None:
     """Containers are shared by every version of a fn (the key is the fn's id alone)."""
-    replace(call_mod.Call, "slot_key", property(lambda self: self.fn.id))
+    replace(call_mod.Call, "slot_key", property(lambda self: self.fn_id))
 
 
 def no_idle_expiry() -> None:

@@ -12,8 +12,13 @@ def open_driver(settings: Settings, label: str) -> Driver:
         from .docker import DockerDriver
 
         return DockerDriver(
-            label=label, network=settings.docker_network, pids_limit=settings.pids_limit
+            label=label,
+            network=settings.docker_network,
+            pids_limit=settings.pids_limit,
+            load_file=settings.docker_load_file,
         )
+    if settings.docker_load_file:
+        raise DriverError("FN_DOCKER_LOAD_FILE needs FN_AGENT_DRIVER=docker")
     from .process import ProcessDriver
 
     return ProcessDriver(settings.process_images, keep_output=settings.max_log_size)

@@ -81,7 +81,9 @@ class DockerContainer:
 class DockerDriver:
     name = "docker"
 
-    def __init__(self, *, label: str, network: str = "none", pids_limit: int = 50) -> None:
+    def __init__(
+        self, *, label: str, network: str = "none", pids_limit: int = 50, load_file: str = ""
+    ) -> None:
         try:
             import docker
         except ImportError as exc:  # pragma: no cover - the docker extra is missing
@@ -91,10 +93,31 @@ class DockerDriver:
             self._client.ping()
         except docker.errors.DockerException as exc:
             raise DriverError(f"cannot reach a Docker engine (DOCKER_HOST): {exc}") from None
+        if load_file:
+            self.loaded = self._load(load_file)
         self._label = label
         self._network = network
         self._pids = pids_limit
         self._running: dict[str, DockerContainer] = {}
+
+    def _load(self, path: str) -> list[str]:
+        """FN_DOCKER_LOAD_FILE: the images of a ``docker save`` tarball, loaded at start."""
+        import docker.errors
+
+        try:
+            with open(path, "rb") as tarball:
+                images = self._client.images.load(tarball)
+        except OSError as exc:
+            raise DriverError(f"FN_DOCKER_LOAD_FILE: cannot read {path}: {exc.strerror}") from None
+        except docker.errors.DockerException as exc:
+            raise DriverError(
+                f"FN_DOCKER_LOAD_FILE: cannot load images from {path}: {exc}"
+            ) from None
+        tags = [tag for image in images for tag in image.tags]
+        if not images:
+            raise DriverError(f"FN_DOCKER_LOAD_FILE: {path} holds no image")
+        log.info("loaded %s from %s", ", ".join(tags) or f"{len(images)} untagged image(s)", path)
+        return tags
 
     def listener_dir(self, iofs: Path) -> str:
         return CONTAINER_IOFS
@@ -110,6 +133,7 @@ class DockerDriver:
         from docker.types import Ulimit
 
         memory = spec.memory_mb * 1024 * 1024
+        limits = {"mem_limit": memory, "memswap_limit": memory} if memory else {}  # 0: none
         try:
             container = self._client.containers.create(
                 spec.image,
@@ -120,8 +144,7 @@ class DockerDriver:
                 tmpfs={"/tmp": "rw,size=32m"},
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
-                mem_limit=memory,
-                memswap_limit=memory,
+                **limits,
                 pids_limit=self._pids,
                 ulimits=[Ulimit(name=n, soft=v, hard=v) for n, v in ULIMITS.items()],
                 network_mode=self._network,
