@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -123,6 +123,13 @@ class LocalServer:
     def log_text(self) -> str:
         return self._log.read_text(errors="replace") if self._log and self._log.exists() else ""
 
+    def kill(self) -> None:
+        """SIGKILL the server (as a crash would), then clean up as stop does."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(timeout=10)
+        self.stop()
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
@@ -146,3 +153,102 @@ class LocalServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class Cluster:
+    """An API node, two pure runners and an LB in front of them, all reference servers on
+    free loopback ports (the cluster profile's embedded topology); stops them all.
+
+    The API node shares ``db_url`` (the target's datastore); the runners run the probe and
+    the status function with the process driver and answer Status with the status image.
+    ``stop_runner`` and ``start_runner`` let a test take a runner down and bring it back on
+    the same address.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        probe_image: str,
+        status_image: str,
+        env: Mapping[str, str] | None = None,
+        module: str = "reference_impl",
+        args: tuple[str, ...] = (),
+        runners: int = 2,
+        placer_timeout_ms: int = 3000,
+    ) -> None:
+        from .probe import status_command
+
+        self._env = dict(env or {})
+        self._module, self._args = module, args
+        images = json.dumps({probe_image: process_command(), status_image: status_command()})
+        self._runner_env = {
+            **self._env, "FN_NODE_TYPE": "pure-runner", "FN_PROCESS_IMAGES": images,
+            "FN_STATUS_IMAGE": status_image,
+        }  # fmt: skip
+        self.db_url = db_url
+        self.grpc_ports = [free_port() for _ in range(runners)]
+        self.placer_timeout_ms = placer_timeout_ms
+        self.api: LocalServer | None = None
+        self.lb: LocalServer | None = None
+        self.runners: list[LocalServer | None] = [None] * runners
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return tuple(f"127.0.0.1:{port}" for port in self.grpc_ports)
+
+    def _server(self, env: Mapping[str, str]) -> LocalServer:
+        return LocalServer(env=env, module=self._module, args=self._args)
+
+    def start(self) -> Cluster:
+        try:
+            api_env = {**self._env, "FN_NODE_TYPE": "api", "FN_DB_URL": self.db_url}
+            self.api = self._server(api_env).start()
+            for index in range(len(self.runners)):
+                self.start_runner(index)
+            lb_env = {
+                **self._env, "FN_NODE_TYPE": "lb", "FN_RUNNER_API_URL": self.api.url,
+                "FN_RUNNER_ADDRESSES": ",".join(self.addresses),
+                "FN_PLACER_TIMEOUT_MSECS": str(self.placer_timeout_ms),
+            }  # fmt: skip
+            self.lb = self._server(lb_env).start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_runner(self, index: int) -> None:
+        if self.runners[index] is None:
+            env = {**self._runner_env, "FN_GRPC_PORT": str(self.grpc_ports[index])}
+            self.runners[index] = self._server(env).start()
+
+    def stop_runner(self, index: int) -> None:
+        """Kill the runner (SIGKILL: it gets no chance to finish its calls)."""
+        runner = self.runners[index]
+        if runner is not None:
+            runner.kill()
+            self.runners[index] = None
+
+    def actions(self) -> dict[str, Callable[[], None]]:
+        """``stop N`` / ``start N`` for each runner (what a runner command asks for)."""
+        acts: dict[str, Callable[[], None]] = {}
+        for index in range(len(self.runners)):
+            acts[f"stop {index}"] = lambda i=index: self.stop_runner(i)  # type: ignore[misc]
+            acts[f"start {index}"] = lambda i=index: self.start_runner(i)  # type: ignore[misc]
+        return acts
+
+    def logs(self) -> str:
+        parts = []
+        for name, server in (("api", self.api), ("lb", self.lb), *(
+            (f"runner {i}", r) for i, r in enumerate(self.runners)
+        )):  # fmt: skip
+            if server is not None:
+                parts.append(f"--- {name} ---\n{server.log_text()[-1500:]}")
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        for server in (self.lb, *self.runners, self.api):
+            if server is not None:
+                server.stop()
+        self.lb = self.api = None
+        self.runners = [None] * len(self.runners)

@@ -54,6 +54,36 @@ REGISTRY: Mapping[str, Capability] = {
             lambda cfg: bool(cfg.evictor_nodes),
         ),
         Capability(
+            "lb",
+            "the suite has an LB node in front of pure runners (--lb-url); on when one is "
+            "given (the embedded cluster run starts one)",
+            lambda cfg: bool(cfg.lb_url),
+        ),
+        Capability(
+            "lb_metrics",
+            "the LB exports the placer and runner latency metrics (the seed's LB views; the "
+            "stock upstream binary at HEAD does not register them); on unless declared off",
+            _always,
+        ),
+        Capability(
+            "runner_status",
+            "the suite can ask pure runners for their Status over gRPC (--runner); on when "
+            "runners are given",
+            lambda cfg: bool(cfg.runners),
+        ),
+        Capability(
+            "status_image",
+            "the runners run a status image for Status (FN_STATUS_IMAGE, --status-image); on "
+            "when runners are given, unless declared off",
+            lambda cfg: bool(cfg.runners),
+        ),
+        Capability(
+            "runner_control",
+            "the suite may stop and start pure runners (--runner-command; the embedded "
+            "cluster run can)",
+            lambda cfg: bool(cfg.runner_command and cfg.runners),
+        ),
+        Capability(
             "evict_idle_threshold",
             "a container becomes evictable only after FN_EJECT_IDLE_MSECS idle (the seed; "
             "later upstream versions evict at once); on unless declared off",

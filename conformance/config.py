@@ -19,7 +19,7 @@ from typing import Any
 
 from . import capabilities
 from .errors import InvalidConfig
-from .probe import PROBE_IMAGE
+from .probe import PROBE_IMAGE, STATUS_IMAGE
 from .recorder import REDACTED, SENSITIVE_HEADERS
 
 EFFORTS = ("dev", "ci", "thorough")
@@ -75,6 +75,15 @@ class ConformanceConfig:
     evictor_nodes: Mapping[str, str] = field(default_factory=dict)
     #: Memory (MB) of the evictor area's fns: one fits an evictor node, two do not.
     evictor_fn_memory: int = 128
+    #: Base URL of an LB node that places calls on pure runners (the LB and HYB areas).
+    lb_url: str = ""
+    #: gRPC ``host:port`` addresses of the pure runners behind the LB (the RUN area).
+    runners: tuple[str, ...] = ()
+    #: The runners' status image (FN_STATUS_IMAGE), which no regular call may name.
+    status_image: str = STATUS_IMAGE
+    #: Shell command that stops or starts a pure runner: the suite appends ``stop N`` or
+    #: ``start N`` (N: the runner's index in ``runners``). Enables FN-LB-004.
+    runner_command: str = ""
 
     def __post_init__(self) -> None:
         if self.effort not in EFFORTS:
@@ -108,7 +117,14 @@ class ConformanceConfig:
                 raise InvalidConfig(
                     f"{_name(key)} must be 0 (none) or more, not {getattr(self, key)}"
                 )
-        for key in ("api_url", "invoke_url"):
+        for address in self.runners:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise InvalidConfig(
+                    f"{_name('runners')}: a runner is a gRPC host:port such as "
+                    f"127.0.0.1:9190, not {address!r}"
+                )
+        for key in ("api_url", "invoke_url", "lb_url"):
             url = getattr(self, key)
             if url and (not url.startswith(("http://", "https://")) or url[-3:] == "://"):
                 raise InvalidConfig(
@@ -146,6 +162,7 @@ class ConformanceConfig:
             k: (REDACTED if k.lower() in SENSITIVE_HEADERS else v) for k, v in self.headers.items()
         }
         data["requirements"] = list(self.requirements)
+        data["runners"] = list(self.runners)
         return data
 
 
@@ -158,6 +175,7 @@ _FLAGS = {
     "requirements": "--requirement",
     "disruptive": "--no-disruptive",
     "evictor_nodes": "--evictor-node",
+    "runners": "--runner",
 }
 #: Settings the command line does not take (file and environment only).
 FILE_ONLY = ("request_timeout",)
@@ -194,7 +212,7 @@ def _coerce(key: str, value: Any) -> Any:
             if key == "capabilities":
                 return {k: _bool(v) for k, v in items.items()}
             return {str(k): str(v) for k, v in items.items()}
-        if key == "requirements":
+        if key in ("requirements", "runners"):
             parts = value if isinstance(value, list | tuple) else str(value).split(",")
             return tuple(str(p).strip() for p in parts if str(p).strip())
         if isinstance(default, bool):

@@ -30,7 +30,7 @@ from ..resources import new_run_id
 from ..results import RunCollector, TargetInfo, TestResult
 from . import finish as finishing
 from . import options, progress, selection, target
-from .fixtures import evictor_nodes, fn, fn_config, fn_ledger, make, names, probe
+from .fixtures import cluster, evictor_nodes, fn, fn_config, fn_ledger, make, names, probe
 from .outcomes import classify, mark_failed
 from .state import STATE, RunState, get
 from .watchdog import DisruptionLock, Watchdog
@@ -78,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         shared = workerinput["fn_shared"]
         cfg = dataclasses.replace(cfg, **shared["config"])
+        cfg = dataclasses.replace(cfg, runners=tuple(cfg.runners))
         worker = str(workerinput.get("workerid", "gw"))
         info = TargetInfo(**shared["target"])
         restart = shared["restart"]
@@ -155,6 +156,9 @@ def pytest_configure_node(node: Any) -> None:
             "node_memory": cfg.node_memory,
             "evictor_nodes": dict(cfg.evictor_nodes),
             "evictor_fn_memory": cfg.evictor_fn_memory,
+            "lb_url": cfg.lb_url,
+            "runners": list(cfg.runners),
+            "runner_command": cfg.runner_command,
             "seed": cfg.seed,
             # The budget is shared out between the workers.
             "request_budget": -(-cfg.request_budget // workers),
@@ -332,4 +336,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(line)
 
 
-__all__ = ["evictor_nodes", "fn", "fn_config", "fn_ledger", "make", "names", "probe"]
+__all__ = ["cluster", "evictor_nodes", "fn", "fn_config", "fn_ledger", "make", "names", "probe"]

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NoReturn
 
 import pytest
 
 from ..client import FnClient
+from ..cluster import ClusterAccess
 from ..config import ConformanceConfig
 from ..errors import ConformanceError
 from ..invoking import EvictorNodes, Probe
@@ -91,7 +93,17 @@ def evictor_nodes(request: pytest.FixtureRequest) -> EvictorNodes:
     return EvictorNodes(dict(state.cfg.evictor_nodes), state.folder)
 
 
+@pytest.fixture(scope="session")
+def cluster(request: pytest.FixtureRequest) -> Iterator[ClusterAccess]:
+    """The run's LB and pure runners (the cluster areas)."""
+    state = _state(request)
+    access = ClusterAccess(state.cfg, state.folder)
+    yield access
+    access.close()
+
+
 __all__ = [
+    "cluster",
     "evictor_nodes",
     "fn",
     "fn_config",

@@ -35,6 +35,12 @@ VALUE_OPTIONS = (
     ("probe_image", "image of the probe function the invoke areas run"),
     ("node_memory", "memory in bytes the target's node gives containers, if known"),
     ("evictor_fn_memory", "memory (MB) of the evictor area's fns: one fits an evictor node"),
+    ("lb_url", "base URL of an LB node in front of pure runners (the LB and HYB areas)"),
+    ("status_image", "the pure runners' status image (FN_STATUS_IMAGE)"),
+    (
+        "runner_command",
+        "shell command that stops or starts a runner: 'stop N' / 'start N' appended",
+    ),
     ("seed", "hypothesis seed (default: random, recorded in the report)"),
     ("restart_command", "shell command that restarts a crashed target (then the run goes on)"),
 )
@@ -45,6 +51,7 @@ LIST_OPTIONS = (
     ("capabilities", "capability NAME=on|off (repeatable)"),
     ("requirements", "only requirements whose ID matches, e.g. 'FN-PAGE-*' (repeatable)"),
     ("evictor_nodes", "evictor node MODE=URL, MODE blocking or non-blocking (repeatable)"),
+    ("runners", "gRPC host:port of a pure runner behind the LB (repeatable; the RUN area)"),
 )
 
 

@@ -17,7 +17,7 @@ from ..results import Collected, RunCollector, RunResult, TargetInfo
 from .watchdog import DisruptionLock, Watchdog
 
 if TYPE_CHECKING:
-    from .._server import LocalServer
+    from .._server import Cluster, LocalServer
     from .finish import SigintShield
     from .watchdog import RestartService
 
@@ -41,7 +41,7 @@ class RunState:
     lock: DisruptionLock | None = None
     server: LocalServer | None = None
     #: Further servers the embedded run started (the evictor nodes), stopped with it.
-    helpers: list[LocalServer] = field(default_factory=list)
+    helpers: list[LocalServer | Cluster] = field(default_factory=list)
     restart_service: RestartService | None = None
     collector: RunCollector | None = None
     collected: list[Collected] = field(default_factory=list)

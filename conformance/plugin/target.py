@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .._server import LocalServer
+from .._server import Cluster, LocalServer
 from ..errors import TargetUnavailable
 from ..preflight import preflight
 from ..probe import process_command
@@ -74,7 +76,18 @@ def start(state: RunState) -> None:
             evictor_nodes=evictors,
             evictor_fn_memory=128,
         )
-        service = RestartService(state.folder, server.restart)
+        actions: dict[str, Any] = {}
+        if cfg.profile == "cluster" and not cfg.lb_url:
+            cluster = _start_cluster(state, server.db_url)
+            actions = cluster.actions()
+            state.cfg = cfg = dataclasses.replace(
+                cfg,
+                lb_url=cluster.lb.url if cluster.lb else "",
+                runners=cluster.addresses,
+                runner_command=f"{shlex.quote(sys.executable)} -m conformance.plugin.control "
+                f"{shlex.quote(str(state.folder))}",
+            )
+        service = RestartService(state.folder, server.restart, actions)
         threading.Thread(target=service.serve, name="fn-restart", daemon=True).start()
         state.restart_service = service
     probe = preflight(cfg.api_url, headers=cfg.all_headers, budget_s=5.0 * cfg.timeout_multiplier)
@@ -117,6 +130,22 @@ def _start_evictor_nodes(state: RunState, db_url: str) -> dict[str, str]:
         state.helpers.append(node)
         nodes[mode] = node.url
     return nodes
+
+
+def _start_cluster(state: RunState, db_url: str) -> Cluster:
+    """The cluster profile's topology: an API node on the target's datastore, two pure
+    runners (probe and status images) and an LB; stopped with the run."""
+    cfg = state.cfg
+    cluster = Cluster(
+        db_url, probe_image=cfg.probe_image, status_image=cfg.status_image,
+        env={"FN_MAX_REQUEST_SIZE": str(EMBEDDED_MAX_REQUEST_SIZE)},
+    )  # fmt: skip
+    try:
+        cluster.start()
+    except TargetUnavailable as exc:
+        pytest.exit(f"fn-conformance: the embedded cluster did not start: {exc}", 3)
+    state.helpers.append(cluster)
+    return cluster
 
 
 def restart_spec(state: RunState) -> dict[str, Any] | None:

@@ -226,36 +226,52 @@ def request_restarter(folder: Path, *, timeout: float = 60.0) -> Restarter:
     """Ask the process that owns the target (the embedded server) to restart it."""
 
     def restart() -> str:
-        requests_dir = folder / RESTART_REQUESTS
-        requests_dir.mkdir(parents=True, exist_ok=True)
-        ticket = requests_dir / f"{uuid.uuid4().hex}.request"
-        ticket.write_text("restart", encoding="utf-8")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            answer = ticket.with_suffix(".done")
-            if answer.exists():
-                return answer.read_text(encoding="utf-8")
-            time.sleep(0.05)
-        return f"the embedded server was not restarted within {timeout:g} s"
+        return request_action(folder, "restart", timeout=timeout)
 
     return restart
+
+
+def request_action(folder: Path, action: str, *, timeout: float = 60.0) -> str:
+    """Ask the process that owns the embedded servers to do ``action`` (``restart``, or one
+    it was given such as ``stop:runner-0``); "" when done, else what went wrong."""
+    requests_dir = folder / RESTART_REQUESTS
+    requests_dir.mkdir(parents=True, exist_ok=True)
+    ticket = requests_dir / f"{uuid.uuid4().hex}.request"
+    ticket.write_text(action, encoding="utf-8")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = ticket.with_suffix(".done")
+        if answer.exists():
+            text = answer.read_text(encoding="utf-8")
+            answer.unlink(missing_ok=True)
+            return text
+        time.sleep(0.05)
+    return f"{action} was not done within {timeout:g} s"
 
 
 class RestartService:
     """Serves restart requests for a server this process owns, from any process of the run."""
 
-    def __init__(self, folder: Path, restart: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        restart: Callable[[], Any],
+        actions: dict[str, Callable[[], Any]] | None = None,
+    ) -> None:
         self.folder = folder / RESTART_REQUESTS
-        self._restart = restart
+        self._actions = {"restart": restart, **(actions or {})}
         self._stopped = False
 
     def poll(self) -> None:
         for ticket in sorted(self.folder.glob("*.request")):
+            action = ticket.read_text(encoding="utf-8").strip() or "restart"
             try:
-                self._restart()
+                self._actions[action]()
                 problem = ""
+            except KeyError:
+                problem = f"unknown action {action!r}"
             except Exception as exc:
-                problem = f"the embedded server did not restart: {exc}"
+                problem = f"the embedded server did not {action}: {exc}"
             ticket.with_suffix(".done").write_text(problem, encoding="utf-8")
             ticket.unlink(missing_ok=True)
 

@@ -1,16 +1,17 @@
 """The LB node's agent: places each call on a pure runner over the runner protocol.
 
-Placement walks the runners round-robin. A runner that cannot be reached, or that answers
-too-busy (a NACK: CallFinished with errorCode 503 before anything else), is skipped and the
-next one tried; after a whole round it waits ``RETRY_ALL_DELAY`` and goes round again, until
-the placer timeout, then answers 503 + Retry-After. Once a runner took the call (anything
-other than a NACK came back), the call is committed there: its answer, or its failure, is the
-client's answer; it is never run twice.
+Placement walks the runners round-robin. A runner with no connection (none within 100 ms),
+or one that answers too-busy (a NACK: CallFinished with errorCode 503 before anything else),
+is skipped and the next one tried; after a whole round the placer waits ``RETRY_ALL_DELAY``
+and goes round again until the placer timeout, then answers 503 + Retry-After. Once TryCall
+is sent to a runner the call is committed there: its answer, or its failure (a runner that
+dies mid-call is a 502), is the client's answer; it is never run twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -29,6 +30,14 @@ from .wire import body_messages, try_message
 
 log = logging.getLogger("reference_impl.lb")
 RETRY_ALL_DELAY = 0.010
+#: A runner with no connection within this is skipped for now (upstream: 100 ms).
+CONNECT_TIMEOUT = 0.1
+#: Reconnect soon after a runner comes back (gRPC's default backoff grows to 2 minutes).
+CHANNEL_OPTIONS = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
 Disconnected = Callable[[], Awaitable[bool]]
 
 
@@ -77,9 +86,28 @@ class Runner:
     @property
     def stub(self) -> pb_grpc.RunnerProtocolStub:
         if self._stub is None:
-            self.channel = grpc.aio.insecure_channel(self.address)
+            self.channel = grpc.aio.insecure_channel(self.address, options=CHANNEL_OPTIONS)
             self._stub = pb_grpc.RunnerProtocolStub(self.channel)  # type: ignore[no-untyped-call]
         return self._stub
+
+    async def connected(self) -> bool:
+        """Is there a connection to the runner (waiting up to CONNECT_TIMEOUT for one)?"""
+        stub = self.stub  # opens the channel
+        del stub
+        assert self.channel is not None
+        state = self.channel.get_state(try_to_connect=True)
+        if state is grpc.ChannelConnectivity.READY:
+            return True
+        limit = time.monotonic() + CONNECT_TIMEOUT
+        while state is not grpc.ChannelConnectivity.READY:
+            left = limit - time.monotonic()
+            if left <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(left):
+                    await self.channel.wait_for_state_change(state)
+            state = self.channel.get_state(try_to_connect=True)
+        return True
 
     async def close(self) -> None:
         if self.channel is not None:
@@ -135,13 +163,17 @@ class LBAgent:
             raise
 
     async def _engage(self, runner: Runner, call: Call, start: float, attempts: int) -> Answer:
+        # Only a runner with a connection gets the call: once TryCall is sent the call is
+        # committed there (it may run), and a failure after that is the call's failure.
+        if not await runner.connected():
+            raise _NotPlaced("error")
         stream = runner.stub.Engage(timeout=call.timeout + self.placer_timeout + 5)
         try:
             try:
                 await stream.write(try_message(call))
             except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as exc:
                 log.info("runner %s cannot be reached: %s", runner.address, _why(exc))
-                raise _NotPlaced("error") from None
+                raise errors.RunnerLost() from None
             answer = Answer(status=200)
             committed = False
             sender = asyncio.ensure_future(self._send_body(stream, call.body))
@@ -168,9 +200,6 @@ class LBAgent:
                     elif kind == "data":
                         answer.body += message.data.data
             except grpc.aio.AioRpcError as exc:
-                if not committed and exc.code() == grpc.StatusCode.UNAVAILABLE:
-                    log.info("runner %s is unavailable: %s", runner.address, _why(exc))
-                    raise _NotPlaced("error") from None
                 log.warning("runner %s lost call %s: %s", runner.address, call.id, _why(exc))
                 if not committed:
                     self.events.placed(time.monotonic() - start, attempts)
