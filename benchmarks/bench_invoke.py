@@ -14,6 +14,7 @@ Usage::
 
     python benchmarks/bench_invoke.py                          # process driver
     python benchmarks/bench_invoke.py --driver process,docker  # docker needs DOCKER_HOST
+    python benchmarks/bench_invoke.py --driver process,lb      # a full node next to the LB path
     python benchmarks/bench_invoke.py --target http://127.0.0.1:8080
 
 Needs wrk (``apt-get install wrk``); the docker driver needs the probe image
@@ -39,8 +40,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import _LUA_DONE, _MARKER, parse_wrk, run_wrk
 
-from conformance._server import LocalServer
-from conformance.probe import PROBE_IMAGE
+from conformance._server import Cluster, LocalServer
+from conformance.probe import PROBE_IMAGE, STATUS_IMAGE
 
 #: The real Fn full node on this kind of machine (2 cores), fdk-python echo, podman.
 UPSTREAM = {"p50_ms@1": 0.75, "calls_per_s@1": 880.0, "calls_per_s@4": 980.0, "cold_s": 0.32}
@@ -53,14 +54,30 @@ wrk.headers["Content-Type"] = "text/plain"
 
 
 @contextmanager
-def target(kind: str) -> Iterator[str]:
-    """The base URL of a reference node with driver ``kind``, or ``kind`` itself (a URL)."""
+def target(kind: str) -> Iterator[tuple[str, str]]:
+    """(management URL, invoke URL) of a reference full node with driver ``kind``, of a
+    reference cluster (``lb``: an API node, two pure runners with the process driver, an LB),
+    or of ``kind`` itself (a URL)."""
     if kind.startswith(("http://", "https://")):
-        yield kind.rstrip("/")
+        yield kind.rstrip("/"), kind.rstrip("/")
         return
-    env = {"FN_AGENT_DRIVER": kind, "FN_MAX_TOTAL_MEMORY_BYTES": str(8 * 1024**3)}
+    memory = str(8 * 1024**3)
+    if kind == "lb":
+        with tempfile.TemporaryDirectory(prefix="fn-bench-") as tmp:
+            cluster = Cluster(
+                f"sqlite3://{tmp}/fn.db", probe_image=PROBE_IMAGE, status_image=STATUS_IMAGE,
+                env={"FN_MAX_TOTAL_MEMORY_BYTES": memory},
+            )  # fmt: skip
+            try:
+                cluster.start()
+                assert cluster.api is not None and cluster.lb is not None
+                yield cluster.api.url, cluster.lb.url
+            finally:
+                cluster.stop()
+        return
+    env = {"FN_AGENT_DRIVER": kind, "FN_MAX_TOTAL_MEMORY_BYTES": memory}
     with LocalServer(env=env) as server:
-        yield server.url
+        yield server.url, server.url
 
 
 def make_fn(base: str, image: str, tag: str) -> str:
@@ -76,12 +93,12 @@ def make_fn(base: str, image: str, tag: str) -> str:
     return fn_id
 
 
-def cold_start(base: str, image: str, count: int) -> list[float]:
+def cold_start(base: str, invoke: str, image: str, count: int) -> list[float]:
     took = []
     for i in range(count):
         fn_id = make_fn(base, image, f"c{i}")
         began = time.perf_counter()
-        answer = requests.post(f"{base}/invoke/{fn_id}", data=b"cold", timeout=60)
+        answer = requests.post(f"{invoke}/invoke/{fn_id}", data=b"cold", timeout=60)
         took.append(time.perf_counter() - began)
         if answer.status_code != 200:
             raise RuntimeError(f"cold call answered {answer.status_code}: {answer.text[:200]}")
@@ -106,18 +123,18 @@ def hot(base: str, fn_id: str, connections: int, seconds: float) -> dict[str, An
 
 
 def bench(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    with target(kind) as base:
+    with target(kind) as (base, invoke):
         fn_id = make_fn(base, args.image, "h")
         for _ in range(50):  # start the container, and warm both sides
-            requests.post(f"{base}/invoke/{fn_id}", data=b"warm", timeout=60).raise_for_status()
-        hot(base, fn_id, 4, 3)  # start the containers four connections need (not measured)
+            requests.post(f"{invoke}/invoke/{fn_id}", data=b"warm", timeout=60).raise_for_status()
+        hot(invoke, fn_id, 4, 3)  # start the containers four connections need (not measured)
         out: dict[str, Any] = {"target": kind}
         for connections in (1, 4):
-            runs = [hot(base, fn_id, connections, args.duration) for _ in range(args.repeat)]
+            runs = [hot(invoke, fn_id, connections, args.duration) for _ in range(args.repeat)]
             out[f"c{connections}"] = {
                 key: statistics.median(r[key] for r in runs) for key in runs[0]
             }
-        colds = cold_start(base, args.image, args.cold)
+        colds = cold_start(base, invoke, args.image, args.cold)
         out["cold_s"] = round(statistics.median(colds), 3)
         out["cold_all_s"] = [round(c, 3) for c in colds]
         return out
@@ -154,7 +171,10 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--driver", default="process", help="reference drivers, comma separated")
+    p.add_argument(
+        "--driver", default="process",
+        help="reference drivers (process, docker) or lb (a cluster), comma separated",
+    )  # fmt: skip
     p.add_argument("--target", action="append", default=[], help="another server's URL")
     p.add_argument("--image", default=PROBE_IMAGE, help=f"the fns' image ({PROBE_IMAGE})")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (5)")

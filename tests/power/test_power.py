@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from conformance._server import LocalServer
+from conformance._server import Cluster, LocalServer
+from conformance.probe import PROBE_IMAGE, STATUS_IMAGE
 from conformance.plugin.watchdog import RestartService
 from conformance.requirements import load
 
@@ -62,7 +63,7 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
         env["FN_MAX_TOTAL_MEMORY_BYTES"] = str(NODE_MEMORY)
     run_id = _run_id()
     started = time.monotonic()
-    helpers: list[LocalServer] = []
+    helpers: list[LocalServer | Cluster] = []
     with LocalServer(env=env, module="tests.power.serve", args=(variant.name,)) as server:
         options = list(variant.options)
         if runs_functions:
@@ -78,10 +79,24 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
                 helpers.append(node.start())
                 options += ["--fn-evictor-node", f"{mode}={node.url}"]
         service = None
-        if variant.restart:
-            control = report_dir / "restart-control"
-            service = RestartService(control, server.restart)
+        actions: dict[str, Any] = {}
+        control = report_dir / f"control-{run_id}"
+        if variant.cluster:
+            cluster = Cluster(
+                server.db_url, probe_image=PROBE_IMAGE, status_image=STATUS_IMAGE,
+                env=env, module="tests.power.serve", args=(variant.name,),
+            )  # fmt: skip
+            helpers.append(cluster.start())
+            actions = cluster.actions()
+            assert cluster.lb is not None
+            options += ["--fn-profile", "cluster", "--fn-lb-url", cluster.lb.url]
+            options += [f"--fn-runner={address}" for address in cluster.addresses]
+            command = f"{shlex.quote(sys.executable)} -m conformance.plugin.control {control}"
+            options += ["--fn-runner-command", command]
+        if variant.restart or actions:
+            service = RestartService(control, server.restart, actions)
             threading.Thread(target=service.serve, daemon=True).start()
+        if variant.restart:
             restart = f"{shlex.quote(sys.executable)} -m tests.power.restart {control}"
             options += ["--fn-restart-command", restart]
         command = [

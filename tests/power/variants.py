@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from . import broken_agent, broken_http, broken_more, broken_rules, harmless
+from . import broken_agent, broken_cluster, broken_http, broken_more, broken_rules, harmless
 
 #: Every variant runs with this request size limit, and the suite is told so (FN-SEC-001).
 MAX_REQUEST_SIZE = 1024 * 1024
@@ -45,6 +45,8 @@ class Variant:
     status: str = ""
     #: Nothing but ``breaks`` may fail: every other requirement the run judged passes.
     alone: bool = False
+    #: Run it as a cluster (API node, two pure runners, an LB, all of this variant).
+    cluster: bool = False
 
 
 def _broken(
@@ -71,8 +73,11 @@ INVOKE, TRIGGER_CALLS, FDK, HOT, EVICTOR = (
     "test_hot",
     "test_evictor",
 )
+LB_AREA, RUNNER, METRICS = "test_lb", "test_runner", "test_metrics"
 #: The modules that run functions (the variant's node then gets memory and evictor nodes).
-INVOKE_AREAS = (INVOKE, TRIGGER_CALLS, FDK, HOT, EVICTOR)
+INVOKE_AREAS = (INVOKE, TRIGGER_CALLS, FDK, HOT, EVICTOR, METRICS)
+#: The modules that need a cluster.
+CLUSTER_AREAS = (LB_AREA, RUNNER)
 #: Every management module of the suite: harmless variants must pass all of it.
 ALL_AREAS = (
     SERVICE, APPS, FNS, TRIGGERS, ANNOTATIONS, DELETES, PAGING, HYBRID, BAD_INPUT,
@@ -808,6 +813,68 @@ VARIANTS: tuple[Variant, ...] = (
     _harmless("lookup-cache", INVOKE_AREAS,
               "Invoke reuses what it read for 5 s, as upstream does.",
               env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "5000"})),
+    # -- broken: hybrid invoke through the LB --------------------------------------------------
+    _broken("lb-cache-forever", "FN-HYB-002", LB_AREA,
+            "The LB keeps what it read for an hour: a deleted trigger still runs.",
+            apply=broken_cluster.lb_cache_forever, cluster=True),
+    _broken("lb-unknown-500", "FN-HYB-003", LB_AREA,
+            "An unknown app, fn or trigger at the LB answers 500 (upstream's bug 12).",
+            apply=broken_cluster.lb_unknown_500, cluster=True),
+    # -- broken: the LB ---------------------------------------------------------------------------
+    _broken("lb-truncates-bodies", "FN-LB-001", LB_AREA,
+            "The LB sends runners only the first 10 KiB of a body.",
+            apply=broken_cluster.lb_truncates_bodies, cluster=True),
+    _broken("lb-drops-fn-http-status", "FN-LB-002", LB_AREA,
+            "The LB loses Fn-Http-Status: triggers through it answer 200.",
+            apply=broken_cluster.lb_drops_fn_http_status, cluster=True),
+    _broken("lb-errors-500", "FN-LB-003", LB_AREA,
+            "Every runner error reaches the LB's client as 500.",
+            apply=broken_cluster.lb_errors_500, cluster=True),
+    _broken("lb-hangs-on-lost-runner", "FN-LB-004", LB_AREA,
+            "A call whose runner dies is never answered.",
+            apply=broken_cluster.lb_hangs_on_lost_runner, cluster=True),
+    _broken("lb-placer-default-buckets", "FN-LB-005", LB_AREA,
+            "The placer latency histogram has the API's buckets, not the fine ones.",
+            apply=broken_cluster.lb_placer_default_buckets, cluster=True),
+    _broken("lb-placements-not-counted", "FN-LB-006", LB_AREA,
+            "Placed calls do not show in the placer latency.",
+            apply=broken_cluster.lb_placements_not_counted, cluster=True),
+    # -- broken: runner Status ---------------------------------------------------------------------
+    _broken("status-counts-wrong", "FN-RUN-001", RUNNER,
+            "Status says the runner handled more requests than it received.",
+            apply=broken_cluster.status_counts_wrong, cluster=True),
+    _broken("status-ignores-image", "FN-RUN-002", RUNNER,
+            "Status answers the counters only, though a status image is configured.",
+            apply=broken_cluster.status_ignores_image, cluster=True),
+    _broken("status-not-cached", "FN-RUN-003", RUNNER,
+            "Every Status runs the status image again.",
+            apply=broken_cluster.status_not_cached, cluster=True),
+    _broken("status-cancelled-with-client", "FN-RUN-004", RUNNER,
+            "A client that gives up on Status cancels the status run.",
+            apply=broken_cluster.status_cancelled_with_client, cluster=True),
+    _broken("status-runs-not-shared", "FN-RUN-005", RUNNER,
+            "Each concurrent Status request starts a status run of its own.",
+            apply=broken_cluster.status_runs_not_shared, cluster=True),
+    _broken("runs-status-image", "FN-RUN-006", RUNNER,
+            "Regular calls may run the status image.",
+            apply=broken_cluster.runs_status_image, cluster=True),
+    # -- broken: metrics ---------------------------------------------------------------------------
+    _broken("metrics-as-json", "FN-MET-001", METRICS,
+            "/metrics answers JSON.", wrap=broken_cluster.metrics_as_json),
+    _broken("api-metrics-frozen", "FN-MET-002", METRICS,
+            "API requests are not counted.", apply=broken_cluster.api_metrics_frozen),
+    _broken("agent-metrics-frozen", "FN-MET-003", METRICS,
+            "Calls are not counted.", apply=broken_cluster.agent_metrics_frozen),
+    # -- harmless: the cluster ---------------------------------------------------------------------
+    _harmless("lb-no-lookup-cache", CLUSTER_AREAS,
+              "The LB reads from the API node on every call (no lookup cache).",
+              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "0"}), cluster=True),
+    _harmless("lb-lookup-cache-5s", (LB_AREA,),
+              "The LB keeps lookups for 5 s, as upstream does.",
+              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "5000"}), cluster=True),
+    _harmless("lb-reverse-order", (LB_AREA,),
+              "The placer walks the runners in the other order.",
+              apply=broken_cluster.lb_reverse_order, cluster=True),
 )  # fmt: skip
 
 
