@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from conformance._server import Cluster, LocalServer
-from conformance.probe import PROBE_IMAGE, STATUS_IMAGE
 from conformance.plugin.watchdog import RestartService
+from conformance.probe import PROBE_IMAGE, STATUS_IMAGE
 from conformance.requirements import load
 
 from .variants import EVICTOR, INVOKE_AREAS, MAX_REQUEST_SIZE, VARIANTS, Variant
