@@ -252,3 +252,9 @@ class Cluster:
                 server.stop()
         self.lb = self.api = None
         self.runners = [None] * len(self.runners)
+
+    def __enter__(self) -> Cluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -33,6 +33,9 @@ LB_HISTOGRAMS = (
 )
 #: How long an LB may keep a lookup (the seed's cache), plus room for the machine.
 CACHE_BOUND_S = 5.0
+#: Calls that must reach more than one runner: a placer that picks at random (upstream's
+#: naive placer starts at a clock-based index) puts 20 on one of two runners once in 500,000.
+CALLS_TO_SPREAD = 20
 
 
 def lb_invoke(
@@ -140,9 +143,16 @@ def test_lb_sees_new_and_deleted_triggers(probe: Probe, cluster: ClusterAccess) 
         response = probe.eventually(
             lambda: probe.client.call_trigger(app["name"], trigger["source"], b"old",
                                               base=cluster.lb_url),
-            lambda r: r.status_code == 404, within=CACHE_BOUND_S + 1,
+            lambda r: not 200 <= r.status_code < 300, within=CACHE_BOUND_S + 1,
         )  # fmt: skip
-        expect.status(response, 404, req=req, why="a trigger deleted over 5 s ago, through the LB")
+        # That it is a 404 (and not upstream's 500) is FN-HYB-003's to judge.
+        expect.true(
+            not 200 <= response.status_code < 300,
+            "A trigger deleted over 5 s ago still runs through the LB",
+            f"Received: {response.status_code}\nExpected: no longer run (404)",
+            response=response,
+            req=req,
+        )
         probe.client.recorder.measure("lb.deleted_trigger_gone", time.monotonic() - gone, "s")
         expect.status(lb_invoke(probe, cluster, func), 200, req=req, why="its fn, still there")
 
@@ -218,13 +228,13 @@ def test_lb_spreads_calls_over_runners(probe: Probe, cluster: ClusterAccess) -> 
     with cluster.counting():
         timeout = probe.cfg.timeout
         before = [r.status(timeout=timeout).requestsReceived for r in cluster.runners]
-        for _ in range(6):
+        for _ in range(CALLS_TO_SPREAD):
             expect.status(lb_invoke(probe, cluster, func, b"x"), 200, req=req)
         after = [r.status(timeout=timeout).requestsReceived for r in cluster.runners]
     grew = [b - a for a, b in zip(before, after, strict=True)]
     expect.true(
         sum(1 for g in grew if g > 0) >= 2,
-        "Six calls through the LB all went to one runner",
+        f"{CALLS_TO_SPREAD} calls through the LB all went to one runner",
         f"Received: requestsReceived grew by {grew} on the runners\n"
         "Expected: growth on more than one runner",
         req=req,

@@ -100,9 +100,9 @@ def test_full_run_passes_writes_reports_and_leaves_others_untouched(
     assert all(r["outcome"] == "passed" for r in must if r["outcome"] != "disabled"), [
         r["id"] for r in must if r["outcome"] != "passed"
     ]
-    # No node memory and no evictor nodes were given: exactly what needs them is disabled.
+    # No node memory, evictor nodes or LB were given: exactly what needs them is disabled.
     disabled = {r["id"] for r in must if r["outcome"] == "disabled"}
-    assert disabled == {"FN-EVI-001", "FN-EVI-002", "FN-INV-008"}
+    assert disabled == {"FN-EVI-001", "FN-EVI-002", "FN-INV-008", "FN-HYB-002", "FN-HYB-003"}
     assert outcomes["FN-SEC-001"] == "passed"
     assert "<testsuite" in (folder / "junit.xml").read_text()
     # Someone else's resources are exactly as they were; none of the run's are left.

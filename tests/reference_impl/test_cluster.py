@@ -77,7 +77,7 @@ def test_two_api_nodes_over_postgres_behind_one_lb(backend: Backend) -> None:
     through the second), calls run on the pure runners, and a name race between the two
     nodes has one winner."""
     cluster = Cluster(backend.url, probe_image=PROBE_IMAGE, status_image=STATUS_IMAGE)
-    with cluster.start(), LocalServer({"FN_NODE_TYPE": "api", "FN_DB_URL": backend.url}) as other:
+    with cluster, LocalServer({"FN_NODE_TYPE": "api", "FN_DB_URL": backend.url}) as other:
         assert cluster.api is not None and cluster.lb is not None
         nodes = [other.url, cluster.api.url]
         fns = []
