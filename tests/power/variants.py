@@ -47,6 +47,8 @@ class Variant:
     alone: bool = False
     #: Run it as a cluster (API node, two pure runners, an LB, all of this variant).
     cluster: bool = False
+    #: Only the requirements matching these patterns (a broken cluster variant: its breaks).
+    only: tuple[str, ...] = ()
 
 
 def _broken(
@@ -868,13 +870,16 @@ VARIANTS: tuple[Variant, ...] = (
     # -- harmless: the cluster ---------------------------------------------------------------------
     _harmless("lb-no-lookup-cache", CLUSTER_AREAS,
               "The LB reads from the API node on every call (no lookup cache).",
-              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "0"}), cluster=True),
+              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "0"}), cluster=True,
+              only=("FN-HYB-*", "FN-LB-001", "FN-LB-002", "FN-LB-003", "FN-RUN-00[1-3]")),
     _harmless("lb-lookup-cache-5s", (LB_AREA,),
               "The LB keeps lookups for 5 s, as upstream does.",
-              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "5000"}), cluster=True),
+              env=MappingProxyType({"FN_LOOKUP_CACHE_MSECS": "5000"}), cluster=True,
+              only=("FN-HYB-*", "FN-LB-001")),
     _harmless("lb-reverse-order", (LB_AREA,),
               "The placer walks the runners in the other order.",
-              apply=broken_cluster.lb_reverse_order, cluster=True),
+              apply=broken_cluster.lb_reverse_order, cluster=True,
+              only=("FN-LB-001", "FN-LB-006", "FN-LB-007")),
 )  # fmt: skip
 
 

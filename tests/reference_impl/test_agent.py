@@ -212,9 +212,11 @@ mode = os.environ.get("RAW_MODE", "")
 if mode == "outside-symlink":  # a socket "ready" only through a link out of its folder
     os.symlink("/tmp", path)
     import time; time.sleep(3600)
-server = socket.socket(socket.AF_UNIX)
-server.bind(path)
+server = socket.socket(socket.AF_UNIX)  # listening before lsnr.sock appears, as FDKs do
+phony = os.path.join(os.path.dirname(path), "phonylsnr.sock")
+server.bind(phony)
 server.listen(1)
+os.symlink("phonylsnr.sock", path)
 while True:
     conn, _ = server.accept()
     data = b""
