@@ -155,8 +155,9 @@ class _Node:
         try:
             if self.runner is not None:
                 await self.runner.stop()
-            if self.invoker is not None:
-                await self.invoker.close()
+            # the invoker (a full node's agent, or an LB's placer) and a runner's agent
+            for closing in {id(x): x for x in (self.invoker, self.agent) if x is not None}.values():
+                await closing.close()
             if self.hybrid is not None:
                 await self.hybrid.close()
         finally:

@@ -160,4 +160,9 @@ def test_docker_load_file_and_status_image(engine_client, tmp_path: Path) -> Non
         assert not status.failed, (status, server.log_text()[-2000:])
         assert '"status": "ok"' in status.details
         assert status.id and status.executionDuration > 0
+    # Stopping the runner removed its containers (the status container among them).
+    left = engine_client.containers.list(
+        all=True, filters={"label": f"fn-reference.node=loadtest{port}"}
+    )
+    assert left == []
     engine_client.images.remove(tag, force=True)
