@@ -52,11 +52,17 @@ class Metrics:
         self.status_calls = counter(
             "fn_status_call", "Runner Status requests", ("cached", "success", "network")
         )
+
         # the LB's placer and what runners report back (latencies in milliseconds)
-        self.placer_latency = Histogram(
-            "fn_lb_placer_latency", "From a call's arrival to a runner committing to it (ms)",
-            buckets=LB_LATENCY_BUCKETS_MS, registry=self.registry,
-        )  # fmt: skip
+        def lb_histogram(name: str, doc: str, labels: tuple[str, ...] = ()) -> Histogram:
+            return Histogram(
+                name, doc, labels, buckets=LB_LATENCY_BUCKETS_MS, registry=self.registry
+            )
+
+        self.placer_latency = lb_histogram(
+            "fn_lb_placer_latency",
+            "From a call's arrival to its TryCall to the runner that took it (ms)",
+        )
         self.placer_attempts = Histogram(
             "fn_lb_placer_attempt_count", "Runners tried per placed call",
             buckets=PLACER_ATTEMPT_BUCKETS, registry=self.registry,
@@ -71,18 +77,15 @@ class Metrics:
                 ("retry_error", "Runner attempts that failed to connect"),
             )
         }
-        self.runner_sched_latency = Histogram(
-            "fn_lb_runner_sched_latency", "Runner's time from a call's arrival to a container (ms)",
-            buckets=LB_LATENCY_BUCKETS_MS, registry=self.registry,
-        )  # fmt: skip
-        self.runner_exec_latency = Histogram(
-            "fn_lb_runner_exec_latency", "Runner's time running a committed call (ms)",
-            buckets=LB_LATENCY_BUCKETS_MS, registry=self.registry,
-        )  # fmt: skip
-        self.call_latency = Histogram(
-            "fn_lb_call_latency", "LB's time for a whole call (ms)", ["call_status"],
-            buckets=LB_LATENCY_BUCKETS_MS, registry=self.registry,
-        )  # fmt: skip
+        self.runner_sched_latency = lb_histogram(
+            "fn_lb_runner_sched_latency", "Runner's time from a call's arrival to a container (ms)"
+        )
+        self.runner_exec_latency = lb_histogram(
+            "fn_lb_runner_exec_latency", "Runner's time running a committed call (ms)"
+        )
+        self.call_latency = lb_histogram(
+            "fn_lb_call_latency", "LB's time for a whole call (ms)", ("call_status",)
+        )
 
     def observe(self, *, path: str, method: str, status: int, millis: float) -> None:
         key = (path, method, status)

@@ -1,8 +1,9 @@
-"""``python -m conformance.plugin.control FOLDER ACTION...``: the runner command of a run whose
-cluster the suite (or a test harness) started itself.
+"""``python -m conformance.plugin.control FOLDER ACTION...``: the runner (or restart) command
+of a run whose servers the suite, or a test harness, started itself.
 
 The process that owns the servers serves the request (watchdog.RestartService); this exits 0
-once the action (``stop 0``, ``start 1``, ...) is done, 1 with the problem otherwise.
+once the action (``restart``, ``stop 0``, ``start 1``, ...) is done, 1 with the problem
+otherwise.
 """
 
 from __future__ import annotations

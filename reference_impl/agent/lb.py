@@ -174,6 +174,9 @@ class LBAgent:
             except (grpc.aio.AioRpcError, asyncio.InvalidStateError) as exc:
                 log.info("runner %s cannot be reached: %s", runner.address, _why(exc))
                 raise errors.RunnerLost() from None
+            # Placed when TryCall went to the runner that did not refuse it (a NACK comes
+            # at once; an answer only when the call is done).
+            placed = time.monotonic() - start
             answer = Answer(status=200)
             committed = False
             sender = asyncio.ensure_future(self._send_body(stream, call.body))
@@ -184,14 +187,16 @@ class LBAgent:
                         finished = message.finished
                         if not finished.success and finished.errorCode == 503 and not committed:
                             raise _NotPlaced("busy")
-                        self._placed_once(start, attempts, committed)
+                        if not committed:
+                            self.events.placed(placed, attempts)
                         self.events.runner_latencies(
                             finished.schedulerDuration / 1e9, finished.executionDuration / 1e9
                         )
                         if finished.success:
                             return answer
                         raise errors.RemoteError(finished.errorCode, finished.errorStr)
-                    self._placed_once(start, attempts, committed)
+                    if not committed:
+                        self.events.placed(placed, attempts)
                     committed = True
                     if kind == "result_start":
                         http = message.result_start.http
@@ -202,7 +207,7 @@ class LBAgent:
             except grpc.aio.AioRpcError as exc:
                 log.warning("runner %s lost call %s: %s", runner.address, call.id, _why(exc))
                 if not committed:
-                    self.events.placed(time.monotonic() - start, attempts)
+                    self.events.placed(placed, attempts)
                 raise errors.RunnerLost() from None
             finally:
                 sender.cancel()
@@ -210,10 +215,6 @@ class LBAgent:
             raise errors.RunnerLost()
         finally:
             stream.cancel()
-
-    def _placed_once(self, start: float, attempts: int, committed: bool) -> None:
-        if not committed:
-            self.events.placed(time.monotonic() - start, attempts)
 
     @staticmethod
     async def _send_body(stream: grpc.aio.StreamStreamCall, body: bytes) -> None:

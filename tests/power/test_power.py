@@ -99,8 +99,10 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
         if variant.restart or actions:
             service = RestartService(control, server.restart, actions)
             threading.Thread(target=service.serve, daemon=True).start()
-        if variant.restart:
-            restart = f"{shlex.quote(sys.executable)} -m tests.power.restart {control}"
+        if variant.restart:  # the same request files the plugin uses for the embedded server
+            restart = (
+                f"{shlex.quote(sys.executable)} -m conformance.plugin.control {control} restart"
+            )
             options += ["--fn-restart-command", restart]
         command = [
             sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header",
