@@ -27,10 +27,17 @@ TIMEOUT = 60.0
 
 
 class HybridLookups:
-    def __init__(self, api_url: str, *, cache_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        cache_seconds: float = 0.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._client = httpx.AsyncClient(
-            base_url=api_url.rstrip("/"), timeout=TIMEOUT, follow_redirects=False
-        )
+            base_url=api_url.rstrip("/"), timeout=TIMEOUT, follow_redirects=False,
+            transport=transport,
+        )  # fmt: skip
         self._cache = ReadCache(min(cache_seconds, 5.0))
 
     async def _get(

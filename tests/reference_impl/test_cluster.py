@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -147,6 +148,8 @@ def test_docker_load_file_and_status_image(engine_client, tmp_path: Path) -> Non
     env = {"FN_NODE_TYPE": "pure-runner", "FN_AGENT_DRIVER": "docker"}
     says = _start_error({**env, "FN_DOCKER_LOAD_FILE": str(broken)})
     assert "FN_DOCKER_LOAD_FILE" in says and "broken.tar" in says
+    says = _start_error({**env, "FN_DOCKER_LOAD_FILE": str(tmp_path / "missing.tar")})
+    assert "FN_DOCKER_LOAD_FILE: cannot read" in says and "missing.tar" in says
     port = free_port()
     with LocalServer({**env, "FN_GRPC_PORT": str(port), "FN_DOCKER_LOAD_FILE": str(tarball),
                       "FN_STATUS_IMAGE": tag, "FN_CONTAINER_LABEL": f"loadtest{port}"},
@@ -166,3 +169,45 @@ def test_docker_load_file_and_status_image(engine_client, tmp_path: Path) -> Non
     )
     assert left == []
     engine_client.images.remove(tag, force=True)
+
+
+def test_lb_retries_busy_runners_then_answers_503(tmp_path: Path) -> None:
+    """Runners with room for one container each, both busy: a third call is refused by both
+    (NACKs), retried until the placer timeout (1 s), then answered 503 with Retry-After."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    memory = {"FN_MAX_TOTAL_MEMORY_BYTES": str(160 * 1024 * 1024)}
+    cluster = Cluster(
+        f"sqlite3://{tmp_path}/fn.db", probe_image=PROBE_IMAGE, status_image=STATUS_IMAGE,
+        env=memory, placer_timeout_ms=1000,
+    )  # fmt: skip
+    with cluster:
+        assert cluster.api is not None and cluster.lb is not None
+        lb = cluster.lb.url
+        app = requests.post(f"{cluster.api.url}/v2/apps", json={"name": "busy"}, timeout=10)
+        body = {"app_id": app.json()["id"], "name": "f", "image": PROBE_IMAGE, "memory": 128}
+        fn = requests.post(f"{cluster.api.url}/v2/fns", json=body, timeout=10)
+        fn_id = fn.json()["id"]
+
+        def slow(_: int) -> int:
+            answer = requests.post(f"{lb}/invoke/{fn_id}", headers={"X-Probe": "sleep_ms=4000"},
+                                   timeout=30)  # fmt: skip
+            return answer.status_code
+
+        with ThreadPoolExecutor(2) as pool:
+            busy = [pool.submit(slow, i) for i in range(2)]
+            time.sleep(1.5)  # both runners now run one call each
+            began = time.monotonic()
+            refused = requests.post(f"{lb}/invoke/{fn_id}", timeout=30)
+            took = time.monotonic() - began
+            assert [f.result() for f in busy] == [200, 200]
+        assert refused.status_code == 503, refused.text
+        assert refused.headers.get("Retry-After") and refused.headers.get("Fn-Call-Id")
+        assert 0.9 <= took < 5, took
+        text = requests.get(f"{lb}/metrics", timeout=10).text
+        counts = {
+            f.name: sum(s.value for s in f.samples if s.name.endswith("_total"))
+            for f in text_string_to_metric_families(text)
+        }
+        assert counts["fn_lb_placer_retry_busy_count"] >= 2
+        assert counts["fn_lb_placer_timeout_count"] == 1
