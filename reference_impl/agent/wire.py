@@ -66,7 +66,9 @@ def call_from_try(try_call: pb.TryCall, body: bytes) -> Call:
             for name, values in (model.get("headers") or {}).items()
             for value in (values if isinstance(values, list) else [values])
         ]
-        key = bytes.fromhex(try_call.slot_hash_id).decode("utf-8", "replace")
+        # The LB's slot hash, hex as sent: calls with equal ones may share a container (it is
+        # kept as hex: decoding a binary hash to text could make two hashes equal).
+        key = try_call.slot_hash_id
         return Call(
             app_id=str(model.get("app_id") or ""),
             fn_id=str(model.get("fn_id") or ""),
