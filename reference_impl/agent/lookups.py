@@ -1,8 +1,8 @@
 """How the agent finds what to run: an app by name or id, a fn by id, a trigger by source.
 
 A small protocol instead of the datastore: a full node answers it from its datastore (with an
-optional short cache, as upstream's invoke path has), the next node kind (an LB) from an API
-node over HTTP. Each method raises the catalogue's NotFound error for an unknown entity.
+optional short cache, as upstream's invoke path has), an LB from an API node over HTTP
+(hybrid.py). Each method raises the catalogue's NotFound error for an unknown entity.
 """
 
 from __future__ import annotations
