@@ -83,30 +83,31 @@ class Runner:
         self.channel: grpc.aio.Channel | None = None
         self._stub: pb_grpc.RunnerProtocolStub | None = None
 
-    @property
-    def stub(self) -> pb_grpc.RunnerProtocolStub:
-        if self._stub is None:
+    def _open(self) -> grpc.aio.Channel:
+        if self.channel is None:
             self.channel = grpc.aio.insecure_channel(self.address, options=CHANNEL_OPTIONS)
             self._stub = pb_grpc.RunnerProtocolStub(self.channel)  # type: ignore[no-untyped-call]
+        return self.channel
+
+    @property
+    def stub(self) -> pb_grpc.RunnerProtocolStub:
+        self._open()
+        assert self._stub is not None
         return self._stub
 
     async def connected(self) -> bool:
         """Is there a connection to the runner (waiting up to CONNECT_TIMEOUT for one)?"""
-        stub = self.stub  # opens the channel
-        del stub
-        assert self.channel is not None
-        state = self.channel.get_state(try_to_connect=True)
-        if state is grpc.ChannelConnectivity.READY:
-            return True
+        channel = self._open()
         limit = time.monotonic() + CONNECT_TIMEOUT
+        state = channel.get_state(try_to_connect=True)
         while state is not grpc.ChannelConnectivity.READY:
             left = limit - time.monotonic()
             if left <= 0:
                 return False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(left):
-                    await self.channel.wait_for_state_change(state)
-            state = self.channel.get_state(try_to_connect=True)
+                    await channel.wait_for_state_change(state)
+            state = channel.get_state(try_to_connect=True)
         return True
 
     async def close(self) -> None:

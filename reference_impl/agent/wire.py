@@ -14,7 +14,7 @@ from typing import Any
 from fn_runner_protocol import runner_pb2 as pb
 
 from ..ids import new_id
-from .call import Call
+from .call import Call, Timing
 
 #: Largest data frame, in both directions (as upstream).
 MAX_DATA_CHUNK = 10 * 1024
@@ -119,6 +119,17 @@ def nanos(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
+def latencies(timing: Timing) -> dict[str, Any]:
+    """A call's times as CallFinished and RunnerStatus both carry them (same field names)."""
+    return {
+        "createdAt": datetime_text(timing.created_at),
+        "startedAt": datetime_text(timing.started_at),
+        "completedAt": datetime_text(timing.completed_at),  # only set once it started
+        "schedulerDuration": nanos(timing.scheduling),
+        "executionDuration": nanos(timing.execution),
+    }
+
+
 __all__ = [
     "MAX_DATA_CHUNK",
     "BadModel",
@@ -126,6 +137,7 @@ __all__ = [
     "call_from_try",
     "call_to_model",
     "datetime_text",
+    "latencies",
     "nanos",
     "try_message",
 ]

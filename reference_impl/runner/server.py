@@ -24,7 +24,7 @@ from fn_runner_protocol import runner_pb2_grpc as pb_grpc
 
 from .. import errors
 from ..agent import Agent, Call
-from ..agent.wire import MAX_DATA_CHUNK, BadModel, call_from_try, datetime_text, nanos
+from ..agent.wire import MAX_DATA_CHUNK, BadModel, call_from_try, latencies
 from .status import Counters, StatusEvents, StatusTracker
 
 log = logging.getLogger("reference_impl.runner")
@@ -125,16 +125,7 @@ def _finished(call: Call | None, error: errors.FnError | None) -> pb.RunnerMsg:
             errorUser=isinstance(error, errors.FunctionFailed | errors.TimedOut),
         )
     if call is not None:
-        timing = call.timing
-        finished.update(
-            details=call.id,
-            image=call.image,
-            createdAt=datetime_text(timing.created_at),
-            startedAt=datetime_text(timing.started_at),
-            completedAt=datetime_text(timing.completed_at),
-            schedulerDuration=nanos(timing.scheduling),
-            executionDuration=nanos(timing.execution),
-        )
+        finished.update(details=call.id, image=call.image, **latencies(call.timing))
     return pb.RunnerMsg(finished=pb.CallFinished(**finished))
 
 

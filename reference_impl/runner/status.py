@@ -21,7 +21,7 @@ from fn_runner_protocol import runner_pb2 as pb
 
 from .. import errors
 from ..agent import Agent, Call
-from ..agent.wire import datetime_text, nanos
+from ..agent.wire import latencies
 
 log = logging.getLogger("reference_impl.runner")
 STATUS_TIMEOUT = 60.0
@@ -102,12 +102,8 @@ class StatusTracker:
             result.failed = True
             result.errorCode = 500
             result.errorStr = f"status call failed: {exc}"
-        timing = call.timing
-        result.createdAt = datetime_text(timing.created_at)
-        result.startedAt = datetime_text(timing.started_at)
-        result.completedAt = datetime_text(timing.completed_at) if timing.started_at else ""
-        result.schedulerDuration = nanos(timing.scheduling)
-        result.executionDuration = nanos(timing.execution)
+        for name, value in latencies(call.timing).items():
+            setattr(result, name, value)
         self._cache = result
         self._expiry = time.monotonic() + CACHE_SECONDS
         self._running = None
