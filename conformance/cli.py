@@ -17,12 +17,15 @@ import pytest
 
 from . import __version__
 from . import config as confmod
+from ._container import remove_run_containers, require_image
 from .client import FnClient
-from .errors import ConformanceError, InvalidConfig
+from .diff import add_parser as add_diff_parser
+from .errors import ConformanceError, InvalidConfig, TargetUnavailable
 from .ledger import Entry, clean_up, read_run
 from .plugin.options import DISRUPTIVE_HELP, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
 from .preflight import preflight
 from .probe import PROBE_IMAGE, STATUS_IMAGE
+from .reference_image import REFERENCE_IMAGE
 from .resources import run_prefix
 
 EXIT_USAGE, EXIT_TARGET, EXIT_INTERRUPTED = 2, 3, 130
@@ -45,7 +48,13 @@ def _run(args: argparse.Namespace) -> int:
     options = _settings(args)
     cfg = confmod.build(options, config_file=args.config)
     check(cfg)  # profile, requirement patterns, baseline: before anything is sent
-    if cfg.api_url:
+    if cfg.target_image:
+        try:
+            require_image(cfg.target_image)
+        except TargetUnavailable as exc:
+            print(f"fn-conformance: {exc}", file=sys.stderr)
+            return EXIT_TARGET
+    elif cfg.api_url:
         probe = preflight(
             cfg.api_url, headers=cfg.all_headers, budget_s=5.0 * cfg.timeout_multiplier
         )
@@ -117,9 +126,11 @@ def _cleanup(args: argparse.Namespace) -> int:
         if not cursor or not body.get("items"):
             break
     report = clean_up(client, entries, prefix=prefix)
+    removed = remove_run_containers(args.run_id)
     print(
         f"fn-conformance: run {args.run_id}: {report.created} found, {report.deleted} deleted, "
         f"{len(report.leaked)} still present, {len(report.errors)} errors"
+        + (f"; {removed} target containers removed" if removed else "")
     )
     for entry in report.leaked:
         print(f"  still present: {entry.kind} {entry.id or '(id unknown)'} {entry.name}")
@@ -180,6 +191,18 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     build.add_argument("--save-status", type=Path, help="also save the status image")
     build.set_defaults(func=_build_probe)
+
+    image = sub.add_parser(
+        "build-image",
+        help="build the reference server as an image on the engine at DOCKER_HOST (no registry)",
+    )
+    image.add_argument(
+        "--tag", default=REFERENCE_IMAGE, help=f"image name (default: {REFERENCE_IMAGE})"
+    )
+    image.add_argument("--save", type=Path, help="also write the image as a `docker save` tarball")
+    image.set_defaults(func=_build_image)
+
+    add_diff_parser(sub)
     return top
 
 
@@ -198,6 +221,20 @@ def _build_probe(args: argparse.Namespace) -> int:
     ):
         where = f", saved to {saved}" if saved else ""
         print(f"fn-conformance: built {tag} ({built[:19]}){where}")
+    return 0
+
+
+def _build_image(args: argparse.Namespace) -> int:
+    from .probe.build import BuildError
+    from .reference_image import build_reference
+
+    try:
+        built = build_reference(args.tag, save=args.save)
+    except BuildError as exc:
+        print(f"fn-conformance: {exc}", file=sys.stderr)
+        return EXIT_TARGET
+    where = f", saved to {args.save}" if args.save else ""
+    print(f"fn-conformance: built {args.tag} ({built[:19]}){where}")
     return 0
 
 

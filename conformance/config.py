@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import capabilities
 from .errors import InvalidConfig
@@ -84,6 +85,13 @@ class ConformanceConfig:
     #: Shell command that stops or starts a pure runner: the suite appends ``stop N`` or
     #: ``start N`` (N: the runner's index in ``runners``). Enables FN-LB-004.
     runner_command: str = ""
+    #: A container image to start as the target (through testcontainers, on the engine at
+    #: DOCKER_HOST); the suite restarts it after a crash and always removes it.
+    target_image: str = ""
+    #: Environment of the target image's container (``FN_*`` settings), NAME -> value.
+    target_env: Mapping[str, str] = field(default_factory=dict)
+    #: The port the target image serves inside its container.
+    target_port: int = 8080
 
     def __post_init__(self) -> None:
         if self.effort not in EFFORTS:
@@ -131,6 +139,20 @@ class ConformanceConfig:
                     f"{_name(key)} must be an http:// or https:// URL "
                     f"such as http://127.0.0.1:8080, not {url!r}"
                 )
+        if self.target_image and self.restart_command:
+            raise InvalidConfig(
+                f"{_name('restart_command')} is for a target the suite did not start: with "
+                f"{_name('target_image')} the suite restarts the container itself"
+            )
+        if self.target_env and not self.target_image:
+            raise InvalidConfig(
+                f"{_name('target_env')} sets the environment of {_name('target_image')}: "
+                "give the image too"
+            )
+        if not 0 < self.target_port < 65536:
+            raise InvalidConfig(
+                f"{_name('target_port')} must be a TCP port (1-65535), not {self.target_port}"
+            )
         if self.run_id and not self.run_id.isalnum():
             raise InvalidConfig(
                 f"{_name('run_id')} must be letters and digits only, not {self.run_id!r}"
@@ -163,7 +185,22 @@ class ConformanceConfig:
         }
         data["requirements"] = list(self.requirements)
         data["runners"] = list(self.runners)
+        data["target_env"] = {k: _redact_setting(k, v) for k, v in self.target_env.items()}
         return data
+
+
+#: Parts of a setting's name that mark its value as a secret.
+_SECRET_NAMES = ("PASSWORD", "PASSWD", "TOKEN", "SECRET", "KEY", "CREDENTIAL")
+
+
+def _redact_setting(name: str, value: str) -> str:
+    """A target setting as reports may show it: secrets and URL passwords redacted."""
+    if any(part in name.upper() for part in _SECRET_NAMES):
+        return REDACTED
+    parts = urlsplit(value)
+    if parts.password:
+        return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+    return value
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(ConformanceConfig)}
@@ -176,6 +213,7 @@ _FLAGS = {
     "disruptive": "--no-disruptive",
     "evictor_nodes": "--evictor-node",
     "runners": "--runner",
+    "target_env": "--target-env",
 }
 #: Settings the command line does not take (file and environment only).
 FILE_ONLY = ("request_timeout",)
@@ -200,7 +238,7 @@ def _coerce(key: str, value: Any) -> Any:
     """Turn a text (env, CLI) or TOML value into the field's type."""
     default = FIELDS[key].default if FIELDS[key].default is not dataclasses.MISSING else None
     try:
-        if key in ("headers", "capabilities", "evictor_nodes"):
+        if key in ("headers", "capabilities", "evictor_nodes", "target_env"):
             if isinstance(value, Mapping):
                 items = dict(value)
             elif isinstance(value, str) and value.strip().startswith("{"):

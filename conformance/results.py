@@ -156,6 +156,8 @@ class TargetInfo:
     invoke_url: str
     embedded: bool
     version: str = ""
+    #: The container image the suite started the target from (``--target-image``), if any.
+    image: str = ""
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,9 @@ class RunResult:
     left_out: tuple[str, ...] = ()
     crashes: tuple[Crash, ...] = ()
     baseline_unused: tuple[str, ...] = ()
+    #: The target's own log, written next to the reports when something failed and the suite
+    #: started the target from an image (a file name in the run's folder; "" when none).
+    target_log: str = ""
 
     def measurements(self) -> list[dict[str, Any]]:
         """Every number the tests measured, with the test that measured it."""

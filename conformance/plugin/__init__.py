@@ -151,6 +151,9 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["fn_shared"] = {
         "config": {
             "api_url": cfg.api_url,
+            # The controller started the target image; the workers only test it.
+            "target_image": "",
+            "target_env": {},
             "run_id": cfg.run_id,
             "max_request_size": cfg.max_request_size,
             "node_memory": cfg.node_memory,

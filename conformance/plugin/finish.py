@@ -15,11 +15,13 @@ import pytest
 
 from .. import __version__
 from ..client import FnClient
+from ..failures import Outcome
 from ..ledger import CleanupReport, clean_up, read_run
 from ..resources import run_prefix
 from ..results import Cleanup, Collected, RunResult, decide
 from .selection import narrowing, read_collected
 from .state import RunState
+from .target import attach_log
 from .watchdog import crashes
 
 REQUESTS_FILE = "requests-{}.txt"
@@ -138,6 +140,9 @@ def finish(state: RunState, session: pytest.Session) -> RunResult:
     )
     finished = time.time()
     failed = {r.id for r in rows if r.outcome.value == "failed"}
+    troubled = (
+        failed or crash_log or cleaned.leaked or any(t.outcome == Outcome.ERROR for t in tests)
+    )
     return RunResult(
         run_id=cfg.run_id,
         suite_version=__version__,
@@ -158,6 +163,8 @@ def finish(state: RunState, session: pytest.Session) -> RunResult:
         left_out=tuple(sorted({c.left_out for c in collected if c.left_out})),
         crashes=crash_log,
         baseline_unused=tuple(sorted(set(state.baseline) - failed)),
+        # The target's own account of what went wrong, when the suite started it.
+        target_log=attach_log(state) if troubled else "",
     )
 
 

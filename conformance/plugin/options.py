@@ -43,6 +43,11 @@ VALUE_OPTIONS = (
     ),
     ("seed", "hypothesis seed (default: random, recorded in the report)"),
     ("restart_command", "shell command that restarts a crashed target (then the run goes on)"),
+    (
+        "target_image",
+        "start this container image as the target (testcontainers, DOCKER_HOST); never pulled",
+    ),
+    ("target_port", "the port the target image serves inside its container (default 8080)"),
 )
 DISRUPTIVE_HELP = "leave out the tests that send input known to break fragile servers"
 #: (config key, help) for repeatable ``--fn-<flag> VALUE`` options.
@@ -52,6 +57,7 @@ LIST_OPTIONS = (
     ("requirements", "only requirements whose ID matches, e.g. 'FN-PAGE-*' (repeatable)"),
     ("evictor_nodes", "evictor node MODE=URL, MODE blocking or non-blocking (repeatable)"),
     ("runners", "gRPC host:port of a pure runner behind the LB (repeatable; the RUN area)"),
+    ("target_env", "NAME=VALUE in the target image's environment (repeatable)"),
 )
 
 
@@ -100,6 +106,11 @@ def build(config: pytest.Config) -> confmod.ConformanceConfig:
 def check(cfg: confmod.ConformanceConfig, catalogue: Catalogue | None = None) -> dict[str, str]:
     """Everything about ``cfg`` that can be wrong before a test runs; the baseline it names."""
     catalogue = catalogue or load()
+    if cfg.target_image and cfg.api_url:
+        raise InvalidConfig(
+            f"{confmod.flag('target_image')} starts the target itself: give it or "
+            f"{confmod.flag('api_url')} (FN_API_URL), not both"
+        )
     try:
         in_profile = catalogue.in_profile(cfg.profile)
     except CatalogueError as exc:

@@ -17,6 +17,7 @@ from ..results import Collected, RunCollector, RunResult, TargetInfo
 from .watchdog import DisruptionLock, Watchdog
 
 if TYPE_CHECKING:
+    from .._container import ContainerServer
     from .._server import Cluster, LocalServer
     from .finish import SigintShield
     from .watchdog import RestartService
@@ -39,7 +40,8 @@ class RunState:
     budget: Budget | None = None
     #: Held by each test under xdist (exclusively by a disruptive one).
     lock: DisruptionLock | None = None
-    server: LocalServer | None = None
+    #: The target, when the suite started it (the embedded server, or a target image).
+    server: LocalServer | ContainerServer | None = None
     #: Further servers the embedded run started (the evictor nodes), stopped with it.
     helpers: list[LocalServer | Cluster] = field(default_factory=list)
     restart_service: RestartService | None = None

@@ -14,11 +14,13 @@ import json
 import shlex
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .._container import ContainerServer
 from .._server import Cluster, LocalServer
 from ..errors import TargetUnavailable
 from ..preflight import preflight
@@ -56,40 +58,14 @@ def _fresh_folder(state: RunState) -> None:
 
 
 def start(state: RunState) -> None:
-    """Controller: start the embedded server if needed, then check the target (exit 3 if bad)."""
+    """Controller: start the target if the suite owns it (an image, or the embedded server),
+    then check it (exit 3 if it is not there or not an Fn server)."""
     _fresh_folder(state)
+    if state.cfg.target_image:
+        _start_image(state)
+    elif not state.cfg.api_url:
+        _start_embedded(state)
     cfg = state.cfg
-    if not cfg.api_url:
-        server = LocalServer(env=_embedded_env(cfg, EMBEDDED_NODE_MEMORY))
-        try:
-            server.start()
-            evictors = _start_evictor_nodes(state, server.db_url)
-        except TargetUnavailable as exc:
-            server.stop()
-            pytest.exit(f"fn-conformance: the embedded reference server did not start: {exc}", 3)
-        state.server = server
-        state.cfg = cfg = dataclasses.replace(
-            cfg,
-            api_url=server.url,
-            max_request_size=EMBEDDED_MAX_REQUEST_SIZE,
-            node_memory=EMBEDDED_NODE_MEMORY,
-            evictor_nodes=evictors,
-            evictor_fn_memory=128,
-        )
-        actions: dict[str, Any] = {}
-        if cfg.profile == "cluster" and not cfg.lb_url:
-            cluster = _start_cluster(state, server.db_url)
-            actions = cluster.actions()
-            state.cfg = cfg = dataclasses.replace(
-                cfg,
-                lb_url=cluster.lb.url if cluster.lb else "",
-                runners=cluster.addresses,
-                runner_command=f"{shlex.quote(sys.executable)} -m conformance.plugin.control "
-                f"{shlex.quote(str(state.folder))}",
-            )
-        service = RestartService(state.folder, server.restart, actions)
-        threading.Thread(target=service.serve, name="fn-restart", daemon=True).start()
-        state.restart_service = service
     probe = preflight(cfg.api_url, headers=cfg.all_headers, budget_s=5.0 * cfg.timeout_multiplier)
     if not probe.ok:
         pytest.exit(f"fn-conformance: {probe.problem}", 3)
@@ -100,11 +76,82 @@ def start(state: RunState) -> None:
     state.target = TargetInfo(
         cfg.api_url,
         cfg.invoke_url or cfg.api_url,
-        embedded=state.server is not None,
+        embedded=isinstance(state.server, LocalServer),
         version=probe.version,
+        image=cfg.target_image,
     )
     state.watchdog.api_url = cfg.api_url
     state.watchdog.restarter = restarter_from(restart_spec(state))
+
+
+def _start_image(state: RunState) -> None:
+    """The target image in a container the suite owns: restarted after a crash, removed at
+    the end of the run."""
+    cfg = state.cfg
+    server = ContainerServer(
+        cfg.target_image, env=cfg.target_env, port=cfg.target_port, run_id=cfg.run_id,
+        startup_timeout=60.0 * cfg.timeout_multiplier,
+    )  # fmt: skip
+    try:
+        server.start()
+    except TargetUnavailable as exc:
+        pytest.exit(f"fn-conformance: the target image did not start: {exc}", 3)
+    state.server = server
+    state.cfg = dataclasses.replace(cfg, api_url=server.url)
+    _serve_restarts(state, server.restart)
+
+
+def _start_embedded(state: RunState) -> None:
+    cfg = state.cfg
+    server = LocalServer(env=_embedded_env(cfg, EMBEDDED_NODE_MEMORY))
+    try:
+        server.start()
+        evictors = _start_evictor_nodes(state, server.db_url)
+    except TargetUnavailable as exc:
+        server.stop()
+        pytest.exit(f"fn-conformance: the embedded reference server did not start: {exc}", 3)
+    state.server = server
+    state.cfg = cfg = dataclasses.replace(
+        cfg,
+        api_url=server.url,
+        max_request_size=EMBEDDED_MAX_REQUEST_SIZE,
+        node_memory=EMBEDDED_NODE_MEMORY,
+        evictor_nodes=evictors,
+        evictor_fn_memory=128,
+    )
+    actions: dict[str, Any] = {}
+    if cfg.profile == "cluster" and not cfg.lb_url:
+        cluster = _start_cluster(state, server.db_url)
+        actions = cluster.actions()
+        state.cfg = dataclasses.replace(
+            cfg,
+            lb_url=cluster.lb.url if cluster.lb else "",
+            runners=cluster.addresses,
+            runner_command=f"{shlex.quote(sys.executable)} -m conformance.plugin.control "
+            f"{shlex.quote(str(state.folder))}",
+        )
+    _serve_restarts(state, server.restart, actions)
+
+
+def _serve_restarts(
+    state: RunState, restart: Callable[[], Any], actions: dict[str, Any] | None = None
+) -> None:
+    """Any process of the run may ask the controller to restart the target it owns."""
+    service = RestartService(state.folder, restart, actions)
+    threading.Thread(target=service.serve, name="fn-restart", daemon=True).start()
+    state.restart_service = service
+
+
+TARGET_LOG = "target.log"
+
+
+def attach_log(state: RunState) -> str:
+    """Write the log of the target the suite started into the run's folder; its file name
+    ("" when the suite did not start the target)."""
+    if state.server is None:
+        return ""
+    (state.folder / TARGET_LOG).write_text(state.server.log_text(), encoding="utf-8")
+    return TARGET_LOG
 
 
 def _embedded_env(cfg: Any, memory: int, **extra: str) -> dict[str, str]:
@@ -175,4 +222,12 @@ def stop(state: RunState) -> None:
         state.server = None
 
 
-__all__ = ["EMBEDDED_MAX_REQUEST_SIZE", "restart_spec", "restarter_from", "start", "stop"]
+__all__ = [
+    "EMBEDDED_MAX_REQUEST_SIZE",
+    "TARGET_LOG",
+    "attach_log",
+    "restart_spec",
+    "restarter_from",
+    "start",
+    "stop",
+]

@@ -45,48 +45,68 @@ def engine(timeout: float = 30) -> Any:
     return client
 
 
-def download_wheels(into: Path) -> None:
-    fdk = importlib.metadata.version("fdk")
+#: pip's target for wheels that go into an image: the base image's CPython 3.11 on x86-64.
+WHEEL_TARGET = (
+    "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
+    "--abi", "cp311", "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+)  # fmt: skip
+
+
+def download_wheels(into: Path, requirements: tuple[str, ...] | None = None) -> None:
+    """pip downloads ``requirements`` (default: the FDK and its event loop) and pip itself as
+    wheels for the base image into ``into``; no registry is involved in the build after that."""
+    if requirements is None:
+        requirements = (f"fdk=={importlib.metadata.version('fdk')}", "uvloop")
     command = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-        "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
-        "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
-        "-d", str(into), f"fdk=={fdk}", "uvloop", "pip",
+        sys.executable, "-m", "pip", "download", "--quiet", *WHEEL_TARGET,
+        "-d", str(into), *requirements, "pip",
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise BuildError(f"pip could not download the FDK's wheels: {done.stderr.strip()[-800:]}")
+        raise BuildError(f"pip could not download the wheels: {done.stderr.strip()[-800:]}")
 
 
-def build_probe(tag: str = DEFAULT_TAG, *, save: Path | None = None, client: Any = None) -> str:
-    """Build the probe image as ``tag`` (and save it to ``save``); the image id."""
+def build_context(client: Any, context: Path, tag: str, what: str) -> str:
+    """Build ``context`` (its Containerfile) as ``tag`` on the engine; the image id."""
     import docker
 
-    client = client or engine()
+    try:
+        image, _ = client.images.build(
+            path=str(context), dockerfile="Containerfile", tag=tag, rm=True, pull=False
+        )
+    except docker.errors.BuildError as exc:
+        tail = "".join(str(line.get("stream", "")) for line in exc.build_log)[-800:]
+        raise BuildError(f"{what} did not build: {exc.msg}\n{tail}") from None
+    except docker.errors.APIError as exc:
+        raise BuildError(f"the engine refused the build of {what}: {exc}") from None
+    return str(image.id)
+
+
+def require_base(client: Any) -> None:
+    import docker
+
     try:
         client.images.get(BASE_IMAGE)
     except docker.errors.ImageNotFound:
         raise BuildError(
             f"the base image {BASE_IMAGE} is missing; ../shared/engine/podman-engine.sh up makes it"
         ) from None
+
+
+def build_probe(tag: str = DEFAULT_TAG, *, save: Path | None = None, client: Any = None) -> str:
+    """Build the probe image as ``tag`` (and save it to ``save``); the image id."""
+    client = client or engine()
+    require_base(client)
     with tempfile.TemporaryDirectory(prefix="fn-probe-build-") as tmp:
         context = Path(tmp)
         shutil.copy(FUNC, context / "func.py")
         shutil.copy(STATUS_FUNC, context / "status.py")
         shutil.copy(CONTAINERFILE, context / "Containerfile")
         download_wheels(context / "wheels")
-        try:
-            image, _ = client.images.build(
-                path=str(context), dockerfile="Containerfile", tag=tag, rm=True, pull=False
-            )
-        except docker.errors.BuildError as exc:
-            tail = "".join(str(line.get("stream", "")) for line in exc.build_log)[-800:]
-            raise BuildError(f"the probe image did not build: {exc.msg}\n{tail}") from None
-        except docker.errors.APIError as exc:
-            raise BuildError(f"the engine refused the build: {exc}") from None
+        image_id = build_context(client, context, tag, "the probe image")
     if save is not None:
         save_image(client, tag, save)
-    return str(image.id)
+    return image_id
 
 
 def build_status(
@@ -109,15 +129,10 @@ def build_status(
         (context / "Containerfile").write_text(
             f'FROM {probe}\nENTRYPOINT ["python3", "/function/status.py"]\n'
         )
-        try:
-            image, _ = client.images.build(
-                path=str(context), dockerfile="Containerfile", tag=tag, rm=True, pull=False
-            )
-        except (docker.errors.BuildError, docker.errors.APIError) as exc:
-            raise BuildError(f"the status image did not build: {exc}") from None
+        image_id = build_context(client, context, tag, "the status image")
     if save is not None:
         save_image(client, tag, save)
-    return str(image.id)
+    return image_id
 
 
 def save_image(client: Any, tag: str, path: Path) -> None:
@@ -131,8 +146,11 @@ __all__ = [
     "BASE_IMAGE",
     "DEFAULT_TAG",
     "BuildError",
+    "build_context",
     "build_probe",
     "build_status",
+    "download_wheels",
     "engine",
+    "require_base",
     "save_image",
 ]

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..results import RunResult
-from . import json_report, junit, markdown
+from . import badge, html, json_report, junit, markdown
 
 Writer = Callable[[RunResult, Path], Path]
 WRITERS: dict[str, Writer] = {
     "results": json_report.write,
     "report": markdown.write,
     "junit-requirements": junit.write,
+    "html": html.write,
+    "badge": badge.write,
 }
 
 

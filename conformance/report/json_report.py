@@ -65,6 +65,7 @@ def document(run: RunResult) -> dict[str, Any]:
         "left_out": list(run.left_out),
         "crashes": [c.__dict__ for c in run.crashes],
         "baseline_unused": list(run.baseline_unused),
+        "target_log": run.target_log,
         "areas": run.areas(),
         "summary": run.summary(),
         "requirements": [requirement_entry(r) for r in run.requirements],

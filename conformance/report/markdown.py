@@ -10,6 +10,8 @@ from ..results import STATUSES, Finding, RequirementResult, RunResult
 from .text import fenced, one_line, printable
 
 NAME = "report.md"
+#: ``html.NAME`` (the HTML writer imports this module, so the name is repeated here).
+HTML_NAME = "report.html"
 _MARK = {
     "passed": "✅",
     "failed": "❌",
@@ -40,6 +42,9 @@ def _head(run: RunResult) -> list[str]:
         f"fn-conformance {run.suite_version}. {run.started_at} → {run.finished_at} "
         f"({run.duration_s} s), {run.requests_sent} requests, {len(run.tests)} tests.",
     ]
+    out.append(f"The same report as a web page, with charts and filters: `{HTML_NAME}`.")
+    if run.target_log:
+        out.append(f"Target log (the container's output): `{printable(run.target_log)}`.")
     if run.left_out:
         out.append(f"Left out by the user: {', '.join(run.left_out)}.")
     return out

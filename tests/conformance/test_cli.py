@@ -72,6 +72,18 @@ CONFIG_ERRORS = {
     "baseline-no-reason": (["--baseline", "{no_reason}"], {}, "needs an id and a reason"),
     "requirement-matching-nothing": (["--requirement", "FN-NOPE-*"], {}, "matches no requirement"),
     "bad-effort": (["--effort", "maximal"], {}, "effort (--effort, FNCONF_EFFORT) must be one of"),
+    "target-and-image": (
+        ["--target", "http://127.0.0.1:9", "--target-image", "x:1"],
+        {},
+        "--target-image starts the target itself: give it or --target (FN_API_URL), not both",
+    ),
+    "env-without-image": (["--target-env", "FN_X=1"], {}, "give the image too"),
+    "restart-with-image": (
+        ["--target-image", "x:1", "--restart-command", "true"],
+        {},
+        "is for a target the suite did not start",
+    ),
+    "bad-target-port": (["--target-image", "x:1", "--target-port", "0"], {}, "must be a TCP port"),
 }
 
 
@@ -226,7 +238,7 @@ def test_the_readme_shows_command_lines() -> None:
 def test_every_readme_command_line_is_accepted(line: str) -> None:
     words = shlex.split(line.replace("$TOKEN", "t0ken"))
     args = parser().parse_args(words[1:])
-    assert args.command in ("run", "cleanup", "build-probe")
+    assert args.command in ("run", "cleanup", "build-probe", "build-image", "diff")
 
 
 def test_build_probe_without_an_engine_is_one_line_and_exit_3(tmp_path: Path) -> None:
@@ -237,6 +249,26 @@ def test_build_probe_without_an_engine_is_one_line_and_exit_3(tmp_path: Path) ->
     )  # fmt: skip
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 3 and len(lines) == 1, proc.stderr
+    assert "no Docker-compatible engine" in lines[0] and "podman-engine.sh up" in lines[0]
+
+
+def test_a_target_image_without_an_engine_is_one_line_exit_3_saying_how_to_get_one(
+    tmp_path: Path,
+) -> None:
+    result = cli(
+        "run", "--target-image", "localhost/fn-reference:0", "--report-dir", str(tmp_path),
+        env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+    )  # fmt: skip
+    lines = _lines(result.stderr)
+    assert result.returncode == 3 and len(lines) == 1, result.stdout[-2000:] + result.stderr
+    assert "no Docker-compatible engine at DOCKER_HOST" in lines[0]
+    assert "podman-engine.sh up" in lines[0]
+
+
+def test_build_image_without_an_engine_is_one_line_and_exit_3() -> None:
+    result = cli("build-image", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    lines = _lines(result.stderr)
+    assert result.returncode == 3 and len(lines) == 1, result.stderr
     assert "no Docker-compatible engine" in lines[0] and "podman-engine.sh up" in lines[0]
 
 

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from conformance._server import LocalServer
+from conformance.report.schema import validate
 from conformance.resources import run_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +90,7 @@ def test_full_run_passes_writes_reports_and_leaves_others_untouched(
     for name in ("junit.xml", "junit-requirements.xml", "results.json", "report.md"):
         assert (folder / name).stat().st_size > 0, name
     document = json.loads((folder / "results.json").read_text())
+    validate(document)
     assert document["schema_version"] == 2
     assert document["verdict"]["status"] == "conformant"
     assert document["suite_errors"] == []

@@ -27,6 +27,7 @@ import pytest
 from conformance._server import Cluster, LocalServer
 from conformance.plugin.watchdog import RestartService
 from conformance.probe import PROBE_IMAGE, STATUS_IMAGE
+from conformance.report.schema import read_results
 from conformance.requirements import load
 
 from .variants import EVICTOR, INVOKE_AREAS, MAX_REQUEST_SIZE, VARIANTS, Variant
@@ -133,7 +134,7 @@ def run_suite(variant: Variant, report_dir: Path) -> tuple[dict[str, Any], str, 
     path = report_dir / run_id / "results.json"
     if not path.exists():
         pytest.fail(f"the suite wrote no results.json (exit {proc.returncode}):\n{output}")
-    return json.loads(path.read_text()), output, elapsed
+    return read_results(path), output, elapsed  # read_results validates against the schema
 
 
 def _failures(document: dict[str, Any]) -> list[str]:
