@@ -72,9 +72,11 @@ class ContainerServer:
         env: Mapping[str, str] | None = None,
         port: int = 8080,
         run_id: str = "",
+        headers: Mapping[str, str] | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
         self.image = image
+        self._headers = dict(headers or {})
         self._env = dict(env or {})
         self._port = port
         self._run_id = run_id
@@ -117,7 +119,8 @@ class ContainerServer:
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/version", timeout=1).status_code == 200:
+                answer = requests.get(self.url + "/version", headers=self._headers, timeout=1)
+                if answer.status_code == 200:
                     return
             except requests.RequestException:
                 pass

@@ -90,7 +90,7 @@ def _start_image(state: RunState) -> None:
     cfg = state.cfg
     server = ContainerServer(
         cfg.target_image, env=cfg.target_env, port=cfg.target_port, run_id=cfg.run_id,
-        startup_timeout=60.0 * cfg.timeout_multiplier,
+        headers=cfg.all_headers, startup_timeout=60.0 * cfg.timeout_multiplier,
     )  # fmt: skip
     try:
         server.start()

@@ -24,12 +24,13 @@ from ..failures import Outcome
 from ..requirements import load
 from ..results import STATUSES, RequirementResult, RunResult, TestResult
 from . import badge, json_report, junit, markdown
+from .terminal import COLUMNS
 from .text import one_line, printable
 
 NAME = "report.html"
 TEMPLATES = Path(__file__).parent / "templates"
 #: The outcomes in the order the reports list them (the terminal summary's columns).
-OUTCOMES = ("passed", "failed", "error", "not-run", "disabled", "unsupported", "inconclusive")
+OUTCOMES = COLUMNS
 #: Requirements shown with their details: the target broke them, or the suite did.
 DETAILED = (Outcome.FAILED, Outcome.ERROR)
 FINDINGS_SHOWN = 10

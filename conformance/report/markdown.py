@@ -27,6 +27,7 @@ def _head(run: RunResult) -> list[str]:
     verdict = run.verdict
     target = run.target
     kind = " (embedded reference server)" if target.embedded else ""
+    kind = f" (a container of {printable(target.image)})" if target.image else kind
     out = [
         f"# Fn conformance report — run {run.run_id}",
         "",
