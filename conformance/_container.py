@@ -142,11 +142,18 @@ class ContainerServer:
     def restart(self) -> None:
         """Kill the container (whatever state its server is in) and start it again: same
         filesystem, so the same datastore, and the same published port."""
+        import docker
+
         container = self._wrapped
-        container.reload()
-        if container.status == "running":
+        try:
             container.kill()
-            container.wait(timeout=30)
+        except docker.errors.APIError:
+            # It may have stopped between our look and the kill (the crash we are here for);
+            # anything else is the engine's problem and goes to the watchdog.
+            container.reload()
+            if container.status == "running":
+                raise
+        container.wait(timeout=30)
         container.start()
         self._wait_ready()
 

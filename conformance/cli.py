@@ -23,6 +23,7 @@ from .diff import add_parser as add_diff_parser
 from .errors import ConformanceError, InvalidConfig, TargetUnavailable
 from .ledger import Entry, clean_up, read_run
 from .plugin.options import DISRUPTIVE_HELP, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
+from .plugin.selection import SUITE_DIR
 from .preflight import preflight
 from .probe import PROBE_IMAGE, STATUS_IMAGE
 from .reference_image import REFERENCE_IMAGE
@@ -62,6 +63,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"fn-conformance: {probe.problem}", file=sys.stderr)
             return EXIT_TARGET
     pytest_args = ["--pyargs", "conformance.suite", "--fn-conformance", "-p", "no:cacheprovider"]
+    # The same run wherever it is started: no pytest configuration of the working directory
+    # (or of a path among the options) applies, and test ids are relative to the suite.
+    pytest_args += ["-c", os.devnull, f"--rootdir={SUITE_DIR}"]
     pytest_args += ["-q", "--no-header", "-rN", "--tb=no" if not args.verbose else "--tb=short"]
     # This command imported the package before pytest could rewrite its asserts; harmless.
     pytest_args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]

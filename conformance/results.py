@@ -167,6 +167,9 @@ class Crash:
     after_test: str
     reason: str
     restarted: bool
+    #: The request the target did not answer (else the last it answered), as the recorder keeps
+    #: it (redacted, with a curl line); None when the test had sent none.
+    request: Mapping[str, Any] | None = None
 
 
 #: Verdict statuses, their exit codes and what they mean.
@@ -381,6 +384,12 @@ def decide(
     ]  # fmt: skip
     if shoulds:
         reasons.append(f"not a MUST, reported only: failed {', '.join(shoulds)}")
+    known_shoulds = [
+        r.id for r in rows
+        if not r.requirement.is_must and r.outcome == Outcome.FAILED and r.known_deviation
+    ]  # fmt: skip
+    if known_shoulds:
+        reasons.append(f"known deviations of SHOULDs (baseline): {', '.join(known_shoulds)}")
     if narrowed_by:
         reasons.append(f"narrowed by {', '.join(narrowed_by)}: not a conformance verdict")
     if interrupted:

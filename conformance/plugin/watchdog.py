@@ -142,12 +142,13 @@ class Watchdog:
         # Kept as a finding too: whatever the test does next (a retry, hypothesis replaying the
         # case) happens against a dead or restarted target and is explained by this.
         recorder.note(failure)
-        self._declare(probe.problem)
+        culprit = unanswered or last
+        self._declare(probe.problem, culprit.to_dict() if culprit is not None else None)
         return failure
 
     # -- the down file ---------------------------------------------------------------------
 
-    def _declare(self, problem: str) -> None:
+    def _declare(self, problem: str, request: dict[str, Any] | None = None) -> None:
         """Write the down file (the first process only), then restart the target if possible."""
         path = self.folder / DOWN_FILE
         try:
@@ -165,6 +166,7 @@ class Watchdog:
                 self.nodeid,
                 problem if not trouble else f"{problem}; {trouble}",
                 restarted=not trouble,
+                request=request,
             )
         )
         if trouble:

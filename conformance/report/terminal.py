@@ -19,5 +19,7 @@ def summary_lines(run: RunResult, paths: dict[str, str]) -> list[str]:
         f"exit {verdict.exit_code})"
     )
     lines += [f"  - {printable(reason)}" for reason in verdict.reasons]
+    if run.baseline_unused:
+        lines.append(f"  - baseline entries that did not fail: {', '.join(run.baseline_unused)}")
     lines += [f"  {name}: {path}" for name, path in paths.items()]
     return lines

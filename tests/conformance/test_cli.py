@@ -252,6 +252,30 @@ def test_build_probe_without_an_engine_is_one_line_and_exit_3(tmp_path: Path) ->
     assert "no Docker-compatible engine" in lines[0] and "podman-engine.sh up" in lines[0]
 
 
+def test_a_run_ignores_the_pytest_configuration_around_it(
+    target: LocalServer, tmp_path: Path
+) -> None:
+    """Neither the working directory's pytest configuration nor one beside a path option (the
+    baseline here) steers the run: it is the same wherever it is started."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -k nothing_matches_this\n")
+    baseline = tmp_path / "baseline.yml"
+    baseline.write_text("deviations:\n  - id: FN-APP-006\n    reason: an example\n")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("FNCONF_", "FN_API_URL"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", target.url,
+         "--requirement", "FN-APP-001", "--baseline", str(baseline), "--report-dir", "reports",
+         "--run-id", "noconfig1"],
+        cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    document = json.loads((tmp_path / "reports" / "noconfig1" / "results.json").read_text())
+    passed = {r["id"] for r in document["requirements"] if r["outcome"] == "passed"}
+    assert "FN-APP-001" in passed
+    [app_001] = [r for r in document["requirements"] if r["id"] == "FN-APP-001"]
+    assert app_001["tests"]
+    assert all(t["nodeid"].startswith("test_apps.py::") for t in app_001["tests"])
+
+
 def test_a_target_image_without_an_engine_is_one_line_exit_3_saying_how_to_get_one(
     tmp_path: Path,
 ) -> None:

@@ -153,7 +153,14 @@ def synthetic_run() -> RunResult:
         leaked=({"kind": "app", "id": "01HX", "name": f"fnc-{HOSTILE}"},),
         errors=("DELETE /v2/apps/01HX answered 500",),
     )
-    crashes = (Crash("t::app_create", f"no answer for 10 s {HOSTILE}", restarted=True),)
+    crashes = (
+        Crash(
+            "t::app_create",
+            f"no answer for 10 s {HOSTILE}",
+            restarted=True,
+            request=_exchange("", error="ReadTimeout"),
+        ),
+    )
     verdict = decide(
         rows, results, cleanup=cleanup, narrowed_by=(), crashes=crashes, interrupted=False
     )
@@ -294,7 +301,8 @@ def test_html_report_shows_verdict_failures_evidence_and_the_rest(
     assert 'id="req-FN-APP-002"' not in text
     curls = [e["curl"] for r in run.requirements for f in r.findings for e in f.evidence]
     curls += [e["curl"] for t in run.tests if t.outcome == Outcome.ERROR for e in t.evidence]
-    assert text.count('class="copy"') == len(curls) == 3
+    curls += [c.request["curl"] for c in run.crashes if c.request]
+    assert text.count('class="copy"') == len(curls) == 4
     assert all(str(escape(curl)) in text for curl in curls)
     assert "no answer: ConnectionResetError(104)" in text
     assert "KeyError: &#39;id&#39; &lt;script&gt;" in text  # an error's message, no findings

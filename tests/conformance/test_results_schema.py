@@ -115,7 +115,10 @@ def full_run() -> RunResult:
         results,
         baseline={"FN-APP-009": "known to fail", "FN-APP-011": "fixed since"},
         cleanup=Cleanup(created=3, deleted=2, gone=2, leaked=(asdict(leak),), errors=("boom",)),
-        crashes=(Crash("t::failed", "no answer to GET /", restarted=True),),
+        crashes=(
+            Crash("t::failed", "no answer to GET /", restarted=True, request=evidence[1]),
+            Crash("t::other", "no answer to GET /", restarted=True),
+        ),
         narrowed_by=("-k apps",),
         left_out=("-k apps",),
         baseline_unused=("FN-APP-011",),

@@ -136,6 +136,8 @@ def test_a_target_image_that_crashes_is_restarted_reported_and_its_log_attached(
     document = _results(tmp_path / run_id)
     assert document["verdict"]["status"] == "not-conformant", output
     assert document["crashes"] and all(c["restarted"] for c in document["crashes"]), output
+    # Each crash names the request that killed the target (a path id with a NUL).
+    assert all("%00" in c["request"]["url"] for c in document["crashes"]), document["crashes"]
     outcomes = {r["id"]: r["outcome"] for r in document["requirements"]}
     assert outcomes["FN-ERR-005"] == "failed"
     # The run went on after the restart: everything else it selected was judged and passed.
