@@ -37,6 +37,8 @@ from conformance.results import (
     decide,
 )
 
+from ..needs import missing
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Request
 
@@ -410,10 +412,10 @@ def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("needs Playwright for the browser tests: pip install playwright")
+        missing("needs Playwright for the browser tests: pip install playwright")
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
-        pytest.skip("needs Chromium for the browser tests: apt-get install chromium")
+        missing("needs Chromium for the browser tests: apt-get install chromium")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield launched

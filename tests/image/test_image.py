@@ -23,6 +23,7 @@ from conformance._container import RUN_LABEL
 from conformance.reference_image import REFERENCE_IMAGE, build_reference
 from conformance.report.schema import validate
 
+from ..needs import missing
 from ..readme import recipe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,12 +35,15 @@ RUN_TIMEOUT = 900
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
-    docker = pytest.importorskip("docker", reason="the image tests need the docker extra")
+    try:
+        import docker
+    except ImportError:
+        missing("the image tests need the docker extra: pip install 'fn-conformance[docker]'")
     try:
         client = docker.from_env(timeout=30)
         client.ping()
     except docker.errors.DockerException as exc:
-        pytest.skip(
+        missing(
             f"no Docker-compatible engine at DOCKER_HOST ({exc}); start one with "
             'eval "$(../shared/engine/podman-engine.sh up)" (or point DOCKER_HOST at yours), '
             "then tox -e image"
