@@ -167,9 +167,16 @@ class Crash:
     after_test: str
     reason: str
     restarted: bool
-    #: The request the target did not answer (else the last it answered), as the recorder keeps
-    #: it (redacted, with a curl line); None when the test had sent none.
-    request: Mapping[str, Any] | None = None
+    #: The last request the target answered (a wedge's culprit) and the first it did not (a
+    #: crash's), as the recorder keeps them (redacted, with a curl line); None when none.
+    last_answered: Mapping[str, Any] | None = None
+    unanswered: Mapping[str, Any] | None = None
+
+    @property
+    def exchanges(self) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+        """The requests around the crash, each with what it was."""
+        pairs = (("last answered", self.last_answered), ("not answered", self.unanswered))
+        return tuple((label, e) for label, e in pairs if e is not None)
 
 
 #: Verdict statuses, their exit codes and what they mean.

@@ -142,13 +142,22 @@ class Watchdog:
         # Kept as a finding too: whatever the test does next (a retry, hypothesis replaying the
         # case) happens against a dead or restarted target and is explained by this.
         recorder.note(failure)
-        culprit = unanswered or last
-        self._declare(probe.problem, culprit.to_dict() if culprit is not None else None)
+        self._declare(
+            probe.problem,
+            last_answered=last.to_dict() if last is not None else None,
+            unanswered=unanswered.to_dict() if unanswered is not None else None,
+        )
         return failure
 
     # -- the down file ---------------------------------------------------------------------
 
-    def _declare(self, problem: str, request: dict[str, Any] | None = None) -> None:
+    def _declare(
+        self,
+        problem: str,
+        *,
+        last_answered: dict[str, Any] | None = None,
+        unanswered: dict[str, Any] | None = None,
+    ) -> None:
         """Write the down file (the first process only), then restart the target if possible."""
         path = self.folder / DOWN_FILE
         try:
@@ -166,7 +175,8 @@ class Watchdog:
                 self.nodeid,
                 problem if not trouble else f"{problem}; {trouble}",
                 restarted=not trouble,
-                request=request,
+                last_answered=last_answered,
+                unanswered=unanswered,
             )
         )
         if trouble:

@@ -372,7 +372,7 @@ def context(run: RunResult) -> dict[str, Any]:
                 "after_test": printable(c.after_test),
                 "reason": printable(c.reason),
                 "restarted": c.restarted,
-                "request": _exchange(c.request) if c.request else None,
+                "exchanges": [(label, _exchange(e)) for label, e in c.exchanges],
             }
             for c in run.crashes
         ],

@@ -116,8 +116,13 @@ def render(run: RunResult) -> str:
         for crash in run.crashes:
             again = "restarted, the run went on" if crash.restarted else "the run stopped"
             out.append(f"- after `{crash.after_test}`: {printable(crash.reason)} ({again})")
-            if crash.request:
-                out += ["", *(f"  {line}" for line in fenced(crash.request["curl"], "sh"))]
+            for label, exchange in crash.exchanges:
+                out += [
+                    "",
+                    f"  {label}:",
+                    "",
+                    *(f"  {line}" for line in fenced(exchange["curl"], "sh")),
+                ]
     measured = run.measurements()
     if measured:
         out += ["", "## Measurements", "", "| Measurement | Value | Test |", "|---|---|---|"]

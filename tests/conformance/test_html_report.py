@@ -160,7 +160,7 @@ def synthetic_run() -> RunResult:
             "t::app_create",
             f"no answer for 10 s {HOSTILE}",
             restarted=True,
-            request=_exchange("", error="ReadTimeout"),
+            unanswered=_exchange("", error="ReadTimeout"),
         ),
     )
     verdict = decide(
@@ -303,7 +303,7 @@ def test_html_report_shows_verdict_failures_evidence_and_the_rest(
     assert 'id="req-FN-APP-002"' not in text
     curls = [e["curl"] for r in run.requirements for f in r.findings for e in f.evidence]
     curls += [e["curl"] for t in run.tests if t.outcome == Outcome.ERROR for e in t.evidence]
-    curls += [c.request["curl"] for c in run.crashes if c.request]
+    curls += [e["curl"] for c in run.crashes for _, e in c.exchanges]
     assert text.count('class="copy"') == len(curls) == 4
     assert all(str(escape(curl)) in text for curl in curls)
     assert "no answer: ConnectionResetError(104)" in text

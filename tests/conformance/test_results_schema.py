@@ -116,7 +116,13 @@ def full_run() -> RunResult:
         baseline={"FN-APP-009": "known to fail", "FN-APP-011": "fixed since"},
         cleanup=Cleanup(created=3, deleted=2, gone=2, leaked=(asdict(leak),), errors=("boom",)),
         crashes=(
-            Crash("t::failed", "no answer to GET /", restarted=True, request=evidence[1]),
+            Crash(
+                "t::failed",
+                "no answer to GET /",
+                restarted=True,
+                last_answered=evidence[0],
+                unanswered=evidence[1],
+            ),
             Crash("t::other", "no answer to GET /", restarted=True),
         ),
         narrowed_by=("-k apps",),
