@@ -148,8 +148,8 @@ class ContainerServer:
         try:
             container.kill()
         except docker.errors.APIError:
-            # It may have stopped between our look and the kill (the crash we are here for);
-            # anything else is the engine's problem and goes to the watchdog.
+            # Refused because it has already exited (the crash we are here for) is fine; a
+            # refusal while it still runs is the engine's problem and goes to the watchdog.
             container.reload()
             if container.status == "running":
                 raise
