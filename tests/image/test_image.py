@@ -201,3 +201,21 @@ def test_an_image_that_exits_at_start_shows_its_log_and_exit_3(
     assert "exited (code 2) before it answered /version" in proc.stderr
     assert "FN_NODE_TYPE" in proc.stderr  # the server's own line, from the container's log
     assert _left_behind(engine, "imgbad1") == []
+
+
+def test_cleanup_removes_the_container_a_killed_run_left(
+    reference: str, engine: Any, tmp_path: Path
+) -> None:
+    """A run killed with SIGKILL cannot remove its container: cleanup finds it by its label."""
+    from conformance._container import ContainerServer
+
+    left = ContainerServer(reference, run_id="imgleft1").start()  # never stopped by the "run"
+    assert _left_behind(engine, "imgleft1") != []
+    proc = subprocess.run(
+        [BIN / "fn-conformance", "cleanup", "--run-id", "imgleft1", "--target", left.url,
+         "--report-dir", str(tmp_path)],
+        env=_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 target containers removed" in proc.stdout
+    assert _left_behind(engine, "imgleft1") == []
