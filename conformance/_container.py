@@ -8,7 +8,10 @@ ends, whatever happened (and :func:`remove_run_containers` finds one a killed ru
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -73,10 +76,19 @@ class ContainerServer:
         port: int = 8080,
         run_id: str = "",
         headers: Mapping[str, str] | None = None,
+        mounts: Mapping[str, str] | None = None,
+        share: str = "",
         startup_timeout: float = 60.0,
     ) -> None:
+        """``mounts``: host folder -> path in the container, read-write. ``share``: a path in
+        the container where a fresh host folder is mounted, for other containers to mount too
+        (:attr:`shared`); it is removed with this container."""
         self.image = image
         self._headers = dict(headers or {})
+        self._mounts = dict(mounts or {})
+        self._share = share
+        #: The host folder behind ``share`` ("" without one).
+        self.shared = ""
         self._env = dict(env or {})
         self._port = port
         self._run_id = run_id
@@ -92,16 +104,22 @@ class ContainerServer:
 
         self.host_port = free_port()
         self.url = f"http://127.0.0.1:{self.host_port}"
+        if self._share:
+            self.shared = tempfile.mkdtemp(prefix="fn-conformance-shared-")
+            os.chmod(self.shared, 0o777)  # whatever user the image runs as
+            self._mounts[self.shared] = self._share
         container = DockerContainer(self.image, env=self._env)
+        for host, inside in self._mounts.items():
+            container.with_volume_mapping(host, inside, "rw")
         # Published on loopback only, on a port of our choosing: a restart keeps it.
         container.ports[f"{self._port}/tcp"] = ("127.0.0.1", self.host_port)  # type: ignore[assignment]
         container.with_kwargs(labels={RUN_LABEL: self._run_id or "-"}, init=True)
-        try:
-            container.start()
-        except docker.errors.DockerException as exc:
-            raise TargetUnavailable(f"the engine did not start {self.image}: {exc}") from None
         self._container = container
         try:
+            try:
+                container.start()
+            except docker.errors.DockerException as exc:
+                raise TargetUnavailable(f"the engine did not start {self.image}: {exc}") from None
             self._wait_ready()
         except BaseException:
             self.stop()
@@ -167,17 +185,23 @@ class ContainerServer:
             return f"(the container's log could not be read: {exc})"
 
     def stop(self) -> None:
-        if self._container is None:
-            return
         container, self._container = self._container, None
-        try:
-            container.stop()
-        except Exception as exc:  # the rest of the teardown goes on; the user is told
-            print(
-                f"fn-conformance: warning: the container of {self.image} was not removed "
-                f"({exc}); docker rm -f $(docker ps -aq --filter label={RUN_LABEL}={self._run_id})",
-                file=sys.stderr,
-            )
+        if container is not None:
+            try:
+                container.stop()
+            except Exception as exc:  # the rest of the teardown goes on; the user is told
+                print(
+                    f"fn-conformance: warning: the container of {self.image} was not removed "
+                    f"({exc}); docker rm -f $(docker ps -aq --filter "
+                    f"label={RUN_LABEL}={self._run_id})",
+                    file=sys.stderr,
+                )
+        if self.shared:
+            try:
+                shutil.rmtree(self.shared)
+            except OSError as exc:
+                print(f"fn-conformance: warning: {self.shared} not removed: {exc}", file=sys.stderr)
+            self.shared = ""
 
     def __enter__(self) -> ContainerServer:
         return self.start()

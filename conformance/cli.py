@@ -22,7 +22,7 @@ from .client import FnClient
 from .diff import add_parser as add_diff_parser
 from .errors import ConformanceError, InvalidConfig, TargetUnavailable
 from .ledger import Entry, clean_up, read_run
-from .plugin.options import DISRUPTIVE_HELP, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
+from .plugin.options import FLAG_OPTIONS, LIST_OPTIONS, VALUE_OPTIONS, check, pytest_flag
 from .plugin.selection import SUITE_DIR
 from .preflight import preflight
 from .probe import PROBE_IMAGE, STATUS_IMAGE
@@ -40,8 +40,9 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {key: getattr(args, key) for key in _VALUE_KEYS}
     options.update({key: getattr(args, key) or None for key, _ in LIST_OPTIONS if key != "headers"})
     options["headers"] = args.header or None
-    if args.no_disruptive:
-        options["disruptive"] = False
+    for key, value, _ in FLAG_OPTIONS:
+        if getattr(args, f"flag_{key}"):
+            options[key] = value
     return options
 
 
@@ -77,8 +78,9 @@ def _run(args: argparse.Namespace) -> int:
     for key, _ in LIST_OPTIONS:
         for value in options[key] or []:
             pytest_args += [pytest_flag(key), value]
-    if args.no_disruptive:
-        pytest_args.append(pytest_flag("disruptive"))
+    for key, _, _ in FLAG_OPTIONS:
+        if getattr(args, f"flag_{key}"):
+            pytest_args.append(pytest_flag(key))
     if args.config:
         pytest_args += ["--fn-config", args.config]
     if args.k:
@@ -168,8 +170,8 @@ def parser() -> argparse.ArgumentParser:
         if key != "headers":
             run.add_argument(confmod.flag(key), dest=key, action="append", default=[],
                              help=help_text)  # fmt: skip
-    run.add_argument(confmod.flag("disruptive"), dest="no_disruptive", action="store_true",
-                     help=DISRUPTIVE_HELP)  # fmt: skip
+    for key, _, help_text in FLAG_OPTIONS:
+        run.add_argument(confmod.flag(key), dest=f"flag_{key}", action="store_true", help=help_text)
     run.add_argument("-k", help="only tests matching this pytest -k expression")
     _add_target_options(run)
     run.add_argument("-n", "--workers", type=int, help="parallel workers (pytest-xdist)")

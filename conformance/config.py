@@ -92,6 +92,9 @@ class ConformanceConfig:
     target_env: Mapping[str, str] = field(default_factory=dict)
     #: The port the target image serves inside its container.
     target_port: int = 8080
+    #: Also start two evictor nodes of the target image (blocking and non-blocking, memory for
+    #: one probe container each) on the target's datastore: the evictor area on an image.
+    target_evictor_nodes: bool = False
 
     def __post_init__(self) -> None:
         if self.effort not in EFFORTS:
@@ -143,6 +146,11 @@ class ConformanceConfig:
             raise InvalidConfig(
                 f"{_name('restart_command')} is for a target the suite did not start: with "
                 f"{_name('target_image')} the suite restarts the container itself"
+            )
+        if self.target_evictor_nodes and not self.target_image:
+            raise InvalidConfig(
+                f"{_name('target_evictor_nodes')} starts nodes of {_name('target_image')}: "
+                "give the image too"
             )
         if self.target_env and not self.target_image:
             raise InvalidConfig(

@@ -154,6 +154,7 @@ def pytest_configure_node(node: Any) -> None:
             # The controller started the target image; the workers only test it.
             "target_image": "",
             "target_env": {},
+            "target_evictor_nodes": False,
             "run_id": cfg.run_id,
             "max_request_size": cfg.max_request_size,
             "node_memory": cfg.node_memory,

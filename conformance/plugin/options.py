@@ -50,6 +50,15 @@ VALUE_OPTIONS = (
     ("target_port", "the port the target image serves inside its container (default 8080)"),
 )
 DISRUPTIVE_HELP = "leave out the tests that send input known to break fragile servers"
+#: (config key, the value the flag sets, help) for the options that take no value.
+FLAG_OPTIONS = (
+    ("disruptive", False, DISRUPTIVE_HELP),
+    (
+        "target_evictor_nodes",
+        True,
+        "also start two evictor nodes of the target image on its datastore (the evictor area)",
+    ),
+)
 #: (config key, help) for repeatable ``--fn-<flag> VALUE`` options.
 LIST_OPTIONS = (
     ("headers", "extra header NAME=VALUE sent with every request (repeatable)"),
@@ -78,8 +87,8 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail collection when a MUST requirement has no test",
     )
-    group.addoption(pytest_flag("disruptive"), action="store_true", default=False,
-                    help=DISRUPTIVE_HELP)  # fmt: skip
+    for key, _, help_text in FLAG_OPTIONS:
+        group.addoption(pytest_flag(key), action="store_true", default=False, help=help_text)
     for key, help_text in VALUE_OPTIONS:
         group.addoption(pytest_flag(key), default=None, help=help_text)
     for key, help_text in LIST_OPTIONS:
@@ -93,8 +102,9 @@ def build(config: pytest.Config) -> confmod.ConformanceConfig:
     }
     for key, _ in LIST_OPTIONS:
         options[key] = config.getoption(_dest(pytest_flag(key))) or None
-    if config.getoption(_dest(pytest_flag("disruptive"))):
-        options["disruptive"] = False
+    for key, value, _ in FLAG_OPTIONS:
+        if config.getoption(_dest(pytest_flag(key))):
+            options[key] = value
     try:
         cfg = confmod.build(options, config_file=config.getoption("fn_config"))
         check(cfg)
@@ -106,6 +116,11 @@ def build(config: pytest.Config) -> confmod.ConformanceConfig:
 def check(cfg: confmod.ConformanceConfig, catalogue: Catalogue | None = None) -> dict[str, str]:
     """Everything about ``cfg`` that can be wrong before a test runs; the baseline it names."""
     catalogue = catalogue or load()
+    if cfg.target_evictor_nodes and cfg.evictor_nodes:
+        raise InvalidConfig(
+            f"{confmod.flag('target_evictor_nodes')} starts the evictor nodes itself: give it "
+            f"or {confmod.flag('evictor_nodes')}, not both"
+        )
     if cfg.target_image and cfg.api_url:
         raise InvalidConfig(
             f"{confmod.flag('target_image')} starts the target itself: give it or "
@@ -134,6 +149,7 @@ def selected_requirements(cfg: confmod.ConformanceConfig, ids: list[str]) -> set
 
 __all__ = [
     "DISRUPTIVE_HELP",
+    "FLAG_OPTIONS",
     "LIST_OPTIONS",
     "VALUE_OPTIONS",
     "add_options",

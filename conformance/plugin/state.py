@@ -43,7 +43,7 @@ class RunState:
     #: The target, when the suite started it (the embedded server, or a target image).
     server: LocalServer | ContainerServer | None = None
     #: Further servers the embedded run started (the evictor nodes), stopped with it.
-    helpers: list[LocalServer | Cluster] = field(default_factory=list)
+    helpers: list[LocalServer | Cluster | ContainerServer] = field(default_factory=list)
     restart_service: RestartService | None = None
     collector: RunCollector | None = None
     collected: list[Collected] = field(default_factory=list)

@@ -42,6 +42,8 @@ EMBEDDED_MAX_REQUEST_SIZE = 1024 * 1024
 EMBEDDED_NODE_MEMORY = 4 * 1024**3
 #: The embedded evictor nodes fit one probe container of the evictor area's fns, not two.
 EVICTOR_NODE_MEMORY = 160 * 1024**2
+#: Where a target image and its evictor nodes share their datastore's folder.
+SHARED_DATA = "/fnc-shared"
 #: Files of an earlier run with the same id that would mislead this one (ledgers are kept:
 #: what that run left is cleaned up with this run's).
 _STALE = (DOWN_FILE, "crashes.jsonl", "collected.json", "tests.lock")
@@ -86,19 +88,45 @@ def start(state: RunState) -> None:
 
 def _start_image(state: RunState) -> None:
     """The target image in a container the suite owns: restarted after a crash, removed at
-    the end of the run."""
+    the end of the run; with ``target_evictor_nodes``, two more containers of it on the same
+    datastore (a SQLite file in a folder the three share, unless FN_DB_URL names one)."""
     cfg = state.cfg
-    server = ContainerServer(
-        cfg.target_image, env=cfg.target_env, port=cfg.target_port, run_id=cfg.run_id,
-        headers=cfg.all_headers, startup_timeout=60.0 * cfg.timeout_multiplier,
-    )  # fmt: skip
+    env = dict(cfg.target_env)
+    share = ""
+    if cfg.target_evictor_nodes and "FN_DB_URL" not in env:
+        share, env["FN_DB_URL"] = SHARED_DATA, f"sqlite3://{SHARED_DATA}/fn.db"
+    server = _container(cfg, env, share=share)
     try:
         server.start()
     except TargetUnavailable as exc:
         pytest.exit(f"fn-conformance: the target image did not start: {exc}", 3)
     state.server = server
-    state.cfg = dataclasses.replace(cfg, api_url=server.url)
     _serve_restarts(state, server.restart)
+    state.cfg = dataclasses.replace(cfg, api_url=server.url)
+    if not cfg.target_evictor_nodes:
+        return
+    nodes = {}
+    mounts = {server.shared: SHARED_DATA} if server.shared else {}
+    for mode, non_blocking in (("blocking", "false"), ("non-blocking", "true")):
+        node_env = {
+            **env, "FN_MAX_TOTAL_MEMORY_BYTES": str(EVICTOR_NODE_MEMORY),
+            "FN_ENABLE_NB_RESOURCE_TRACKER": non_blocking,
+        }  # fmt: skip
+        node = _container(cfg, node_env, mounts=mounts)
+        try:
+            node.start()
+        except TargetUnavailable as exc:
+            pytest.exit(f"fn-conformance: the {mode} evictor node did not start: {exc}", 3)
+        state.helpers.append(node)
+        nodes[mode] = node.url
+    state.cfg = dataclasses.replace(state.cfg, evictor_nodes=nodes, evictor_fn_memory=128)
+
+
+def _container(cfg: Any, env: dict[str, str], **options: Any) -> ContainerServer:
+    return ContainerServer(
+        cfg.target_image, env=env, port=cfg.target_port, run_id=cfg.run_id,
+        headers=cfg.all_headers, startup_timeout=60.0 * cfg.timeout_multiplier, **options,
+    )  # fmt: skip
 
 
 def _start_embedded(state: RunState) -> None:

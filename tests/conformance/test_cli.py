@@ -84,6 +84,12 @@ CONFIG_ERRORS = {
         "is for a target the suite did not start",
     ),
     "bad-target-port": (["--target-image", "x:1", "--target-port", "0"], {}, "must be a TCP port"),
+    "evictor-nodes-without-image": (["--target-evictor-nodes"], {}, "give the image too"),
+    "evictor-nodes-twice": (
+        ["--target-image", "x:1", "--target-evictor-nodes", "--evictor-node", "blocking=http://a"],
+        {},
+        "--target-evictor-nodes starts the evictor nodes itself",
+    ),
 }
 
 

@@ -117,6 +117,7 @@ def test_the_readme_image_recipe_runs_the_whole_suite_conformant(
     assert document["profile"] == "full"
     judged = {r["id"] for r in document["requirements"] if r["outcome"] == "passed"}
     assert {"FN-INV-001", "FN-HOT-001", "FN-SEC-001", "FN-INV-008"} <= judged
+    assert {"FN-EVI-001", "FN-EVI-002"} <= judged  # on the image's own evictor nodes
     assert document["target_log"] == ""  # nothing failed: no log attached
     assert (folder / "report.html").exists() and (folder / "badge.svg").exists()
     assert _left_behind(engine, document["run_id"]) == []
