@@ -22,6 +22,9 @@ import requests
 from ._server import free_port
 from .errors import TargetUnavailable
 
+#: The port a target image serves inside its container unless told otherwise (FN_PORT's
+#: default, upstream's and the reference image's).
+IMAGE_PORT = 8080
 #: The label every container the suite starts carries: the run's id.
 RUN_LABEL = "io.fn-conformance.run-id"
 #: How much of the container's log a start-up failure shows.
@@ -73,7 +76,7 @@ class ContainerServer:
         image: str,
         *,
         env: Mapping[str, str] | None = None,
-        port: int = 8080,
+        port: int = IMAGE_PORT,
         run_id: str = "",
         headers: Mapping[str, str] | None = None,
         mounts: Mapping[str, str] | None = None,
@@ -232,4 +235,4 @@ def remove_run_containers(run_id: str) -> int:
     return len(found)
 
 
-__all__ = ["RUN_LABEL", "ContainerServer", "remove_run_containers", "require_image"]
+__all__ = ["IMAGE_PORT", "RUN_LABEL", "ContainerServer", "remove_run_containers", "require_image"]

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import capabilities
+from ._container import IMAGE_PORT
 from .errors import InvalidConfig
 from .probe import PROBE_IMAGE, STATUS_IMAGE
 from .recorder import REDACTED, SENSITIVE_HEADERS
@@ -91,7 +92,7 @@ class ConformanceConfig:
     #: Environment of the target image's container (``FN_*`` settings), NAME -> value.
     target_env: Mapping[str, str] = field(default_factory=dict)
     #: The port the target image serves inside its container.
-    target_port: int = 8080
+    target_port: int = IMAGE_PORT
     #: Also start two evictor nodes of the target image (blocking and non-blocking, memory for
     #: one probe container each) on the target's datastore: the evictor area on an image.
     target_evictor_nodes: bool = False

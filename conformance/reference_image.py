@@ -23,6 +23,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from . import __version__
+from ._container import IMAGE_PORT as PORT
 from .probe import FUNC, PROBE_IMAGE, STATUS_FUNC, STATUS_IMAGE
 from .probe.build import (
     BASE_IMAGE,
@@ -35,8 +36,6 @@ from .probe.build import (
 )
 
 REFERENCE_IMAGE = f"localhost/fn-reference:{__version__}"
-#: The port the image serves inside the container.
-PORT = 8080
 #: The distributions the server imports (the rest of the project's dependencies are the suite's).
 SERVER_DISTRIBUTIONS = (
     "starlette", "uvicorn", "orjson", "prometheus-client", "httptools", "httpx", "grpcio",
